@@ -1,0 +1,10 @@
+//! San Francisco gateway core.
+//!
+//! Host-agnostic: speaks `http::Request<Vec<u8>>` / `http::Response<Vec<u8>>`
+//! and reaches the world only through [`ports`]. No `worker`, no Tokio.
+
+pub mod error;
+pub mod gateway;
+pub mod ports;
+
+pub use gateway::{ConsumeError, Gateway};
