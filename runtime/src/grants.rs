@@ -1,0 +1,645 @@
+//! Grants: `v1.<b64url(payload JSON)>.<b64url(HMAC-SHA256)>` (CONTRACT.md section 3).
+//!
+//! Wire-compatible with Paris' `mintGrant` and the original `verifyGrant`, with
+//! the deliberate improvements of DESIGN.md:
+//!
+//! * the MAC is checked **first**, over the literal ASCII `"v1." + payloadB64`,
+//!   in constant time, before any byte of the payload is decoded or parsed, so
+//!   unauthenticated input never reaches the JSON parser and the error
+//!   messages are no oracle about the payload;
+//! * a signature part that is not base64 is `401 "Grant signature mismatch"`
+//!   (the original threw outside its `try` and answered 500).
+//!
+//! Everything after the MAC keeps the original order: payload decode →
+//! required fields → `jti` → subject → expiry → `ai` normalisation.
+//!
+//! This module does not depend on the generated policy: the provider and
+//! profile names a grant may mention are passed in as [`GrantNames`].
+
+use serde_json::{Map, Value};
+
+use crate::b64;
+use crate::error::{ApiError, ErrorCode};
+use crate::secret::{ct_eq, hmac_sha256_parts, js_trim};
+
+/// The names an `ai` capsule may use. The lead fills this from the policy
+/// (`Provider::ALL` filtered by `grantable()`, `Profile::ALL`).
+#[derive(Debug, Clone, Copy)]
+pub struct GrantNames<'a> {
+    /// Providers allowed in `ai.allowedProviders` / `defaultProvider` / `selectedProvider`.
+    pub providers: &'a [&'a str],
+    /// Values accepted for `ai.profile`.
+    pub profiles: &'a [&'a str],
+}
+
+impl GrantNames<'static> {
+    /// The lists of the original at ccf97ff8 (CONTRACT.md 3.4), for tests and tools
+    /// that run without a compiled policy.
+    pub const CONTRACT: GrantNames<'static> = GrantNames {
+        providers: &["deepseek", "openai", "anthropic", "groq", "amazon"],
+        profiles: &[
+            "free_low",
+            "paid_standard",
+            "paid_premium",
+            "curated_premium",
+        ],
+    };
+}
+
+/// Who the grant was issued to (`sub`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    Anon {
+        session_id: String,
+    },
+    User {
+        user_id: String,
+        workspace_id: String,
+    },
+    Service {
+        service_id: String,
+    },
+}
+
+impl Subject {
+    /// `subjectKey` of the original (CONTRACT.md 8.3): sessionId, `userId:workspaceId` or serviceId.
+    pub fn key(&self) -> String {
+        match self {
+            Subject::Anon { session_id } => session_id.clone(),
+            Subject::User {
+                user_id,
+                workspace_id,
+            } => format!("{user_id}:{workspace_id}"),
+            Subject::Service { service_id } => service_id.clone(),
+        }
+    }
+}
+
+/// `mode` of the grant; not otherwise used by the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Editor,
+    Ops,
+}
+
+/// `ai.models[provider]` after normalisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelsEntry {
+    pub default_model: String,
+    pub allowed: Vec<String>,
+}
+
+/// The normalised `ai` capsule (CONTRACT.md 3.4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AiPolicy {
+    pub profile: String,
+    /// Trimmed; duplicates kept, order kept.
+    pub allowed_providers: Vec<String>,
+    pub default_provider: String,
+    pub allow_provider_choice: bool,
+    pub allow_model_choice: bool,
+    pub selected_provider: Option<String>,
+    pub selected_model: Option<String>,
+    /// In the grant's key order; providers not allowed or malformed entries dropped.
+    pub models: Vec<(String, ModelsEntry)>,
+    /// Kept but never enforced (as in the original).
+    pub token_budget_day: Option<f64>,
+    pub token_budget_month: Option<f64>,
+}
+
+impl AiPolicy {
+    pub fn models_for(&self, provider: &str) -> Option<&ModelsEntry> {
+        self.models
+            .iter()
+            .find(|(p, _)| p == provider)
+            .map(|(_, m)| m)
+    }
+
+    /// The JSON that replaces `payload.ai` (only keys with values; `models` omitted if empty).
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("profile".into(), self.profile.clone().into());
+        m.insert(
+            "allowedProviders".into(),
+            Value::from(self.allowed_providers.clone()),
+        );
+        m.insert(
+            "defaultProvider".into(),
+            self.default_provider.clone().into(),
+        );
+        if self.allow_provider_choice {
+            m.insert("allowProviderChoice".into(), true.into());
+        }
+        if self.allow_model_choice {
+            m.insert("allowModelChoice".into(), true.into());
+        }
+        if let Some(p) = &self.selected_provider {
+            m.insert("selectedProvider".into(), p.clone().into());
+        }
+        if let Some(p) = &self.selected_model {
+            m.insert("selectedModel".into(), p.clone().into());
+        }
+        if !self.models.is_empty() {
+            let mut models = Map::new();
+            for (p, e) in &self.models {
+                let mut entry = Map::new();
+                entry.insert("defaultModel".into(), e.default_model.clone().into());
+                entry.insert("allowed".into(), Value::from(e.allowed.clone()));
+                models.insert(p.clone(), Value::Object(entry));
+            }
+            m.insert("models".into(), Value::Object(models));
+        }
+        if let Some(x) = self.token_budget_day {
+            m.insert("tokenBudgetDay".into(), number(x));
+        }
+        if let Some(x) = self.token_budget_month {
+            m.insert("tokenBudgetMonth".into(), number(x));
+        }
+        Value::Object(m)
+    }
+}
+
+/// A verified grant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant {
+    /// The decoded payload with `ai` replaced by its normalised form; unknown
+    /// fields preserved (events copy `sub` and `trace` from here).
+    pub raw: Value,
+    pub jti: Option<String>,
+    pub sub: Subject,
+    /// Epoch seconds, may be fractional.
+    pub exp: f64,
+    pub caps: Vec<String>,
+    pub mode: Mode,
+    /// `None` when `ai` is absent or not an object (such grants only run `debug.grantProbe`).
+    pub ai: Option<AiPolicy>,
+    pub trace: Option<Value>,
+    /// Always a JSON object (checked at verification); read through the accessors.
+    pub budgets: Value,
+}
+
+fn invalid(msg: &str) -> ApiError {
+    ApiError::grant_invalid(msg)
+}
+
+fn bad_budget(name: &str) -> ApiError {
+    ApiError::new(
+        400,
+        ErrorCode::GrantInvalid,
+        format!("Grant budgets.{name} must be a positive number"),
+    )
+}
+
+const SIG_MISMATCH: &str = "Grant signature mismatch";
+
+/// Verifies a grant token at `now_ms` (epoch milliseconds).
+///
+/// `secret` is the raw value of `AI_GRANT_HMAC_SECRET`. The original SF
+/// verified with the raw value while Paris signs with `secret.trim()`; with a
+/// secret that carries stray white space (a trailing newline from a secrets
+/// file is the usual case) the two disagree. We accept a MAC made with either
+/// the raw or the trimmed secret, so grants from Paris and from tools that
+/// copied the original SF behaviour both verify; neither form widens the key
+/// space an attacker can use.
+///
+/// Errors are the 401s of CONTRACT.md 3.3/3.4 (`GRANT_INVALID`, or
+/// `GRANT_EXPIRED "Grant expired"`).
+pub fn verify_grant(
+    token: &str,
+    secret: &[u8],
+    now_ms: u64,
+    names: &GrantNames<'_>,
+) -> Result<Grant, ApiError> {
+    // 1. Format: exactly three dot-separated parts, the first `v1`.
+    let mut parts = token.split('.');
+    let (Some(version), Some(payload_b64), Some(sig_b64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid("Invalid grant format"));
+    };
+    if version != "v1" {
+        return Err(invalid("Invalid grant format"));
+    }
+
+    // 2. MAC first (the improvement): undecodable signature = mismatch.
+    let Some(sig) = b64::decode_forgiving(sig_b64) else {
+        return Err(invalid(SIG_MISMATCH));
+    };
+    if !mac_matches(secret, payload_b64, &sig) {
+        return Err(invalid(SIG_MISMATCH));
+    }
+
+    // 3. Payload: forgiving base64 → UTF-8 with replacement → JSON object.
+    let Some(bytes) = b64::decode_forgiving(payload_b64) else {
+        return Err(invalid("Invalid grant payload"));
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let Ok(Value::Object(mut payload)) = serde_json::from_str::<Value>(&text) else {
+        return Err(invalid("Invalid grant payload"));
+    };
+
+    // 4. Required fields.
+    let missing = || invalid("Grant missing required fields");
+    let v_ok = payload.get("v").and_then(Value::as_f64) == Some(1.0);
+    let iss_ok = payload.get("iss").and_then(Value::as_str) == Some("paris");
+    let exp = payload.get("exp").and_then(Value::as_f64);
+    let caps = payload.get("caps").and_then(Value::as_array).and_then(|a| {
+        a.iter()
+            .map(|c| c.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+    });
+    let budgets_ok = payload.get("budgets").is_some_and(Value::is_object);
+    let sub = payload.get("sub").and_then(Value::as_object);
+    let mode = match payload.get("mode").and_then(Value::as_str) {
+        Some("editor") => Some(Mode::Editor),
+        Some("ops") => Some(Mode::Ops),
+        _ => None,
+    };
+    let (true, true, Some(exp), Some(caps), true, Some(sub), Some(mode)) =
+        (v_ok, iss_ok, exp, caps, budgets_ok, sub, mode)
+    else {
+        return Err(missing());
+    };
+
+    // 5. jti: optional, but when present a non-empty string.
+    let jti = match payload.get("jti") {
+        None => None,
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(_) => return Err(invalid("Grant jti is invalid")),
+    };
+
+    // 6. Subject.
+    let sub = parse_subject(sub)?;
+
+    // 7. Expiry: no skew allowance, as the original.
+    if exp <= (now_ms / 1000) as f64 {
+        return Err(ApiError::new(401, ErrorCode::GrantExpired, "Grant expired"));
+    }
+
+    // 8. `ai` normalisation, only for plain objects; other values stay as they are.
+    let ai = match payload.get("ai") {
+        Some(Value::Object(ai)) => Some(normalize_ai(ai, names)?),
+        _ => None,
+    };
+    if let Some(ai) = &ai {
+        payload.insert("ai".into(), ai.to_json());
+    }
+
+    let budgets = payload.get("budgets").cloned().unwrap_or_default();
+    let trace = payload.get("trace").cloned();
+    Ok(Grant {
+        raw: Value::Object(payload),
+        jti,
+        sub,
+        exp,
+        caps,
+        mode,
+        ai,
+        trace,
+        budgets,
+    })
+}
+
+/// Constant-time MAC check with the raw secret and, when it differs, the
+/// JS-trimmed one (see [`verify_grant`]). Both MACs are always computed so the
+/// timing does not tell which form matched.
+fn mac_matches(secret: &[u8], payload_b64: &str, sig: &[u8]) -> bool {
+    let parts: [&[u8]; 2] = [b"v1.", payload_b64.as_bytes()];
+    let raw_ok = ct_eq(&hmac_sha256_parts(secret, &parts), sig);
+    let trimmed = std::str::from_utf8(secret)
+        .map(|s| js_trim(s).as_bytes())
+        .unwrap_or(secret);
+    if trimmed.len() == secret.len() {
+        return raw_ok;
+    }
+    let trimmed_ok = ct_eq(&hmac_sha256_parts(trimmed, &parts), sig);
+    raw_ok | trimmed_ok
+}
+
+fn non_empty_str<'v>(o: &'v Map<String, Value>, key: &str) -> Option<&'v str> {
+    o.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+fn parse_subject(sub: &Map<String, Value>) -> Result<Subject, ApiError> {
+    match sub.get("kind").and_then(Value::as_str) {
+        Some("anon") => non_empty_str(sub, "sessionId")
+            .map(|s| Subject::Anon {
+                session_id: s.to_owned(),
+            })
+            .ok_or_else(|| invalid("Grant subject missing sessionId")),
+        Some("user") => match (
+            non_empty_str(sub, "userId"),
+            non_empty_str(sub, "workspaceId"),
+        ) {
+            (Some(u), Some(w)) => Ok(Subject::User {
+                user_id: u.to_owned(),
+                workspace_id: w.to_owned(),
+            }),
+            _ => Err(invalid("Grant subject missing userId/workspaceId")),
+        },
+        Some("service") => non_empty_str(sub, "serviceId")
+            .map(|s| Subject::Service {
+                service_id: s.to_owned(),
+            })
+            .ok_or_else(|| invalid("Grant subject missing serviceId")),
+        _ => Err(invalid("Grant subject kind is invalid")),
+    }
+}
+
+fn normalize_ai(ai: &Map<String, Value>, names: &GrantNames<'_>) -> Result<AiPolicy, ApiError> {
+    let is_provider = |s: &str| names.providers.contains(&s);
+    let profile = ai
+        .get("profile")
+        .and_then(Value::as_str)
+        .filter(|p| names.profiles.contains(p));
+    let allowed: Option<Vec<String>> = ai
+        .get("allowedProviders")
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
+        .and_then(|a| {
+            a.iter()
+                .map(|p| {
+                    p.as_str()
+                        .map(js_trim)
+                        .filter(|p| is_provider(p))
+                        .map(str::to_owned)
+                })
+                .collect()
+        });
+    // `defaultProvider` is compared untrimmed, as the original does.
+    let default = ai
+        .get("defaultProvider")
+        .and_then(Value::as_str)
+        .filter(|p| is_provider(p));
+    let (Some(profile), Some(allowed), Some(default)) = (profile, allowed, default) else {
+        return Err(invalid("Grant ai policy missing required fields"));
+    };
+    let is_allowed = |p: &str| allowed.iter().any(|a| a == p);
+    if !is_allowed(default) {
+        return Err(invalid("Grant ai policy defaultProvider is not allowed"));
+    }
+
+    let selected_provider = match ai.get("selectedProvider") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if js_trim(s).is_empty() => None,
+        Some(Value::String(s)) => {
+            let s = js_trim(s);
+            if !is_provider(s) {
+                return Err(invalid("Grant ai policy selectedProvider is invalid"));
+            }
+            if !is_allowed(s) {
+                return Err(invalid("Grant ai policy selectedProvider is not allowed"));
+            }
+            Some(s.to_owned())
+        }
+        Some(_) => return Err(invalid("Grant ai policy selectedProvider is invalid")),
+    };
+    let selected_model = ai
+        .get("selectedModel")
+        .and_then(Value::as_str)
+        .map(js_trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+
+    let models = match ai.get("models") {
+        None => Vec::new(),
+        Some(Value::Object(m)) => m
+            .iter()
+            .filter(|(p, _)| is_provider(p) && is_allowed(p))
+            .filter_map(|(p, cfg)| Some((p.clone(), models_entry(cfg)?)))
+            .collect(),
+        Some(_) => return Err(invalid("Grant ai policy models must be an object")),
+    };
+
+    let finite = |k: &str| ai.get(k).and_then(Value::as_f64);
+    Ok(AiPolicy {
+        profile: profile.to_owned(),
+        allowed_providers: allowed,
+        default_provider: default.to_owned(),
+        allow_provider_choice: ai.get("allowProviderChoice") == Some(&Value::Bool(true)),
+        allow_model_choice: ai.get("allowModelChoice") == Some(&Value::Bool(true)),
+        selected_provider,
+        selected_model,
+        models,
+        token_budget_day: finite("tokenBudgetDay"),
+        token_budget_month: finite("tokenBudgetMonth"),
+    })
+}
+
+/// One `models` entry, or `None` when the original silently drops it.
+fn models_entry(cfg: &Value) -> Option<ModelsEntry> {
+    let cfg = cfg.as_object()?;
+    let default_model = cfg
+        .get("defaultModel")
+        .and_then(Value::as_str)
+        .map(js_trim)
+        .filter(|s| !s.is_empty())?;
+    let allowed: Vec<String> = cfg
+        .get("allowed")?
+        .as_array()?
+        .iter()
+        .map(|m| {
+            m.as_str()
+                .map(js_trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        })
+        .collect::<Option<_>>()?;
+    if !allowed.iter().any(|m| m == default_model) {
+        return None;
+    }
+    Some(ModelsEntry {
+        default_model: default_model.to_owned(),
+        allowed,
+    })
+}
+
+impl Grant {
+    /// Exact membership of a capability string such as `agent:sdr.copilot`.
+    pub fn has_cap(&self, cap: &str) -> bool {
+        self.caps.iter().any(|c| c == cap)
+    }
+
+    /// `subjectKey` of CONTRACT.md 8.3.
+    pub fn subject_key(&self) -> String {
+        self.sub.key()
+    }
+
+    fn budget(&self, name: &str) -> Option<&Value> {
+        self.budgets.get(name)
+    }
+
+    /// A present budget must be a finite number > 0 (serde numbers are finite).
+    fn positive(&self, name: &str) -> Result<Option<f64>, ApiError> {
+        match self.budget(name) {
+            None => Ok(None),
+            Some(v) => match v.as_f64() {
+                Some(x) if x > 0.0 => Ok(Some(x)),
+                _ => Err(bad_budget(name)),
+            },
+        }
+    }
+
+    /// `budgets.maxTokens`, required; as given (may be fractional).
+    /// Error: `400 GRANT_INVALID "Grant budgets.maxTokens must be a positive number"`.
+    pub fn max_tokens(&self) -> Result<f64, ApiError> {
+        self.positive("maxTokens")?
+            .ok_or_else(|| bad_budget("maxTokens"))
+    }
+
+    /// `budgets.timeoutMs`, default 20000.
+    pub fn timeout_ms(&self) -> Result<f64, ApiError> {
+        Ok(self.positive("timeoutMs")?.unwrap_or(20000.0))
+    }
+
+    /// `budgets.maxRequests` as `max(1, floor(x))`, default 1.
+    pub fn max_requests(&self) -> Result<u64, ApiError> {
+        Ok(self
+            .positive("maxRequests")?
+            .map_or(1, |x| (x.floor() as u64).max(1)))
+    }
+
+    /// The raw `budgets.maxRequests` (unfloored, default 1) that the widget
+    /// copilot reads to decide on a repair call (CONTRACT.md 3.5).
+    pub fn raw_max_requests(&self) -> f64 {
+        self.budget("maxRequests")
+            .and_then(Value::as_f64)
+            .unwrap_or(1.0)
+    }
+
+    /// `budgets.maxCostUsd`, `None` when absent.
+    pub fn max_cost_usd(&self) -> Result<Option<f64>, ApiError> {
+        self.positive("maxCostUsd")
+    }
+
+    /// The per-grant budget counter key of CONTRACT.md 8.3:
+    /// `ai-budget:{jti ?? (trace.sessionId ?? subjectKey) + ":" + caps.join(",") + ":" + exp}:{agentId}`.
+    pub fn budget_key(&self, agent_id: &str) -> String {
+        let id = match &self.jti {
+            Some(j) => j.clone(),
+            None => {
+                let session = match self.trace.as_ref().and_then(|t| t.get("sessionId")) {
+                    None | Some(Value::Null) => self.subject_key(),
+                    Some(v) => js_to_string(v),
+                };
+                format!("{session}:{}:{}", self.caps.join(","), js_number(self.exp))
+            }
+        };
+        format!("ai-budget:{id}:{agent_id}")
+    }
+}
+
+/// `String(v)` for the JSON values a template literal can meet.
+fn js_to_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.as_f64().map(js_number).unwrap_or_default(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".into(),
+        Value::Array(a) => a.iter().map(js_to_string).collect::<Vec<_>>().join(","),
+        Value::Object(_) => "[object Object]".into(),
+    }
+}
+
+/// `Number.prototype.toString()` for the values grants carry: integers print
+/// without a fraction, others with the shortest round-trip digits (Rust's
+/// `Display` agrees with JS there). Exponent notation (|x| >= 1e21 or
+/// < 1e-6) is not reproduced; no grant field reaches those magnitudes.
+pub fn js_number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e21 {
+        format!("{}", x as i128)
+    } else {
+        format!("{x}")
+    }
+}
+
+/// A JSON number from an f64, written as an integer when it is one (so the
+/// re-serialised payload stays as JavaScript would print it).
+fn number(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        Value::from(x as i64)
+    } else {
+        Value::from(x)
+    }
+}
+
+/// `JSON.stringify` of a JSON value: compact, keys in the map's order, numbers
+/// as JavaScript prints them (`1`, not `1.0`).
+pub fn js_stringify(v: &Value) -> String {
+    let mut out = String::new();
+    write_js(v, &mut out);
+    out
+}
+
+fn write_js(v: &Value, out: &mut String) {
+    match v {
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => out.push_str(&i.to_string()),
+            (_, Some(u), _) => out.push_str(&u.to_string()),
+            (_, _, Some(f)) => out.push_str(&js_number(f)),
+            _ => out.push_str("null"),
+        },
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_js(x, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                // serde_json escapes strings exactly like JSON.stringify for
+                // valid Unicode: `"` `\` and the C0 controls (short forms
+                // \b \f \n \r \t, else \u00xx lowercase).
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_js(x, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// Mints a token exactly like Paris' `mintGrant` (CONTRACT.md 4.1):
+/// `JSON.stringify(payload)` in the given key order → b64url → HMAC-SHA256
+/// keyed with the trimmed secret over `"v1." + payloadB64`.
+pub fn mint_grant(payload: &Value, secret: &str) -> String {
+    let payload_b64 = b64::encode_url(js_stringify(payload).as_bytes());
+    let mac = hmac_sha256_parts(
+        js_trim(secret).as_bytes(),
+        &[b"v1.", payload_b64.as_bytes()],
+    );
+    format!("v1.{payload_b64}.{}", b64::encode_url(&mac))
+}
+
+/// The `x-paris-signature` for an outcome body (CONTRACT.md 2.3 step 3):
+/// b64url(HMAC-SHA256(secret.trim(), "outcome.v1." + rawBody)).
+pub fn outcome_signature(secret: &str, body: &[u8]) -> String {
+    let mac = hmac_sha256_parts(js_trim(secret).as_bytes(), &[b"outcome.v1.", body]);
+    b64::encode_url(&mac)
+}
+
+/// Constant-time check of an `x-paris-signature` header value (already
+/// trimmed by the caller, as step 1 does) against the raw body bytes. Like the
+/// original this is a string comparison: padded or standard-alphabet forms
+/// are not accepted here.
+pub fn verify_outcome_signature(secret: &str, body: &[u8], signature: &str) -> bool {
+    ct_eq(
+        outcome_signature(secret, body).as_bytes(),
+        signature.as_bytes(),
+    )
+}
+
+// Plain `#[path]` relative to this file's directory, so the module also
+// resolves when the file is included from elsewhere.
+#[cfg(test)]
+#[path = "grants/tests.rs"]
+mod tests;
