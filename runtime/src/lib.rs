@@ -8,6 +8,7 @@ pub mod error;
 pub mod gateway;
 pub mod grants;
 pub mod ports;
+pub mod providers;
 pub mod secret;
 
 pub use gateway::{ConsumeError, Gateway};
