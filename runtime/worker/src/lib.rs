@@ -1,0 +1,177 @@
+//! San Francisco on Cloudflare Workers: a thin adapter from workerd events to
+//! [`sf_runtime::Gateway`]. No gateway logic lives here: requests, queue
+//! messages and cron ticks are converted and handed over; the ports are in
+//! [`host`], the budget Durable Object in [`durable`].
+
+pub mod counter;
+pub mod durable;
+pub mod host;
+pub mod wait;
+
+use std::cell::OnceCell;
+use std::rc::Rc;
+
+use futures_util::future::join_all;
+use js_sys::futures::JsFuture;
+use js_sys::Uint8Array;
+use sf_runtime::ports::{Blob, Clock, Host};
+use sf_runtime::{ConsumeError, Gateway};
+use wasm_bindgen::JsValue;
+use worker::{event, Context, Env, MessageBatch, MessageExt, ScheduleContext, ScheduledEvent};
+
+pub use durable::BudgetCounter;
+use host::{js_message, js_to_json, CfHost};
+use wait::{Anchor, Scoped};
+
+thread_local! {
+    // One gateway per isolate: per-isolate state (the in-flight cap of CONTRACT 0.6) lives in it.
+    static GATEWAY: OnceCell<Rc<Gateway<CfHost>>> = const { OnceCell::new() };
+}
+
+fn gateway(env: &Env) -> Rc<Gateway<CfHost>> {
+    GATEWAY.with(|g| {
+        g.get_or_init(|| Gateway::new(CfHost::new(env.clone())))
+            .clone()
+    })
+}
+
+fn ctx_anchor(ctx: &Context) -> Anchor {
+    let raw: &JsValue = ctx.as_ref().as_ref();
+    Anchor::Ctx(raw.clone())
+}
+
+/// workerd request -> `http::Request<Vec<u8>>` (absolute URI; the core reads only path and query).
+async fn to_http(req: &web_sys::Request) -> Result<http::Request<Vec<u8>>, String> {
+    let mut builder = http::Request::builder()
+        .method(req.method().as_str())
+        .uri(req.url());
+    let entries = js_sys::try_iter(&req.headers())
+        .map_err(|e| js_message(&e))?
+        .ok_or("request headers are not iterable")?;
+    for entry in entries {
+        let pair: js_sys::Array = entry.map_err(|e| js_message(&e))?.into();
+        if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            builder = builder.header(name, value);
+        }
+    }
+    let body = if req.body().is_some() {
+        let buf = JsFuture::from(req.array_buffer().map_err(|e| js_message(&e))?)
+            .await
+            .map_err(|e| js_message(&e))?;
+        Uint8Array::new(&buf).to_vec()
+    } else {
+        Vec::new()
+    };
+    builder.body(body).map_err(|e| e.to_string())
+}
+
+/// `http::Response<Vec<u8>>` -> workerd response.
+fn to_web(res: http::Response<Vec<u8>>) -> Result<web_sys::Response, JsValue> {
+    let (parts, mut body) = res.into_parts();
+    let headers = web_sys::Headers::new()?;
+    for (name, value) in &parts.headers {
+        if let Ok(value) = value.to_str() {
+            headers.append(name.as_str(), value)?;
+        }
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(parts.status.as_u16());
+    init.set_headers(&headers);
+    // These statuses must not carry a body; the Response constructor throws otherwise.
+    let null_body = matches!(parts.status.as_u16(), 101 | 204 | 205 | 304);
+    web_sys::Response::new_with_opt_u8_array_and_init(
+        if null_body { None } else { Some(&mut body) },
+        &init,
+    )
+}
+
+/// CONTRACT section 0: an unexpected failure is a 500 in the normal envelope.
+fn unhandled(why: &str) -> http::Response<Vec<u8>> {
+    worker::console_error!("fetch: {why}");
+    sf_runtime::gateway::error_response(&sf_runtime::error::ApiError::provider(
+        500,
+        "sanfrancisco",
+        "Unhandled error",
+    ))
+}
+
+#[event(fetch)]
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+    let gw = gateway(&env);
+    let res = match to_http(&req).await {
+        Ok(req) => Scoped::new(ctx_anchor(&ctx), gw.handle(req)).await,
+        Err(e) => unhandled(&format!("unreadable request: {e}")),
+    };
+    to_web(res).map_err(|e| worker::Error::JsError(js_message(&e)))
+}
+
+/// Keeps a rejected message for inspection: `dead-letter/{queue}/{messageId}.json` in R2.
+async fn dead_letter(
+    gw: &Gateway<CfHost>,
+    queue: &str,
+    id: &str,
+    reason: &str,
+    body: &serde_json::Value,
+) {
+    let record = serde_json::json!({
+        "queue": queue, "messageId": id, "reason": reason,
+        "rejectedAtMs": gw.host().clock().now_ms(), "body": body,
+    });
+    let key = format!("dead-letter/{queue}/{id}.json");
+    let bytes = serde_json::to_vec(&record).unwrap_or_default();
+    if let Err(e) = gw.host().blob().put(&key, bytes, "application/json").await {
+        worker::console_error!(
+            "queue {queue}: message {id} rejected ({reason}); dead-letter write failed: {e}"
+        );
+    }
+}
+
+/// One handler for every bound queue (SF_EVENTS and the CONTRACT section 1
+/// consumers); the gateway dispatches on the queue name. Each message is acked
+/// or retried on its own, so one bad message never redelivers the batch.
+#[event(queue)]
+async fn queue(
+    batch: MessageBatch<serde_json::Value>,
+    env: Env,
+    ctx: Context,
+) -> worker::Result<()> {
+    let gw = gateway(&env);
+    let anchor = ctx_anchor(&ctx);
+    let queue = batch.queue();
+    let jobs = batch.raw_iter().map(|msg| {
+        let gw = gw.clone();
+        let anchor = anchor.clone();
+        let queue = queue.clone();
+        async move {
+            let id = msg.id();
+            let body = js_to_json(&msg.body());
+            let outcome = match &body {
+                Ok(v) => Scoped::new(anchor, gw.consume(&queue, v.clone())).await,
+                Err(e) => Err(ConsumeError::Reject(format!("body is not JSON: {e}"))),
+            };
+            match outcome {
+                Ok(()) => msg.ack(),
+                Err(ConsumeError::Retry(why)) => {
+                    worker::console_warn!("queue {queue}: message {id} will be retried: {why}");
+                    msg.retry();
+                }
+                Err(ConsumeError::Reject(why)) => {
+                    let body = body.unwrap_or(serde_json::Value::Null);
+                    dead_letter(&gw, &queue, &id, &why, &body).await;
+                    msg.ack();
+                }
+            }
+        }
+    });
+    join_all(jobs).await;
+    Ok(())
+}
+
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let gw = gateway(&env);
+    let anchor = Anchor::collector();
+    let cron = event.cron();
+    Scoped::new(anchor.clone(), gw.scheduled(&cron)).await;
+    anchor.drain().await;
+}
