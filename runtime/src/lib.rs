@@ -7,6 +7,7 @@ pub mod b64;
 pub mod error;
 pub mod gateway;
 pub mod grants;
+pub mod policy;
 pub mod ports;
 pub mod providers;
 pub mod secret;

@@ -1,0 +1,262 @@
+//! Finding and parsing the policy files. A root is a directory holding
+//! `agents.yaml` and `policy/*.yaml`. A root may also hold a file named
+//! `EXTENDS` whose content is a path (relative to that root) to another root:
+//! files missing from the first are then read from the second. Test fixtures
+//! use this to hold only the one file they break.
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde_saphyr::Location;
+
+use crate::diag::{Diagnostic, Diagnostics};
+
+pub const AGENTS: &str = "agents.yaml";
+pub const PROVIDERS: &str = "policy/providers.yaml";
+pub const PROFILES: &str = "policy/profiles.yaml";
+pub const BUDGETS: &str = "policy/budgets.yaml";
+pub const ENVIRONMENTS: &str = "policy/environments.yaml";
+pub const ENDPOINTS: &str = "policy/endpoints.yaml";
+pub const LEXICON: &str = "policy/lexicon.yaml";
+
+pub const FILES: [&str; 7] = [
+    AGENTS,
+    PROVIDERS,
+    PROFILES,
+    BUDGETS,
+    ENVIRONMENTS,
+    ENDPOINTS,
+    LEXICON,
+];
+
+/// Policy files are small; anything bigger is a mistake or an attack.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+const MAX_EXTENDS_HOPS: usize = 4;
+
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub rel: &'static str,
+    pub abs: PathBuf,
+    pub text: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Sources {
+    pub files: Vec<Source>,
+}
+
+impl Sources {
+    pub fn text(&self, rel: &str) -> Option<&str> {
+        self.files
+            .iter()
+            .find(|s| s.rel == rel)
+            .map(|s| s.text.as_str())
+    }
+
+    pub fn line(&self, rel: &str, line: u64) -> Option<String> {
+        if line == 0 {
+            return None;
+        }
+        self.text(rel)?
+            .lines()
+            .nth((line - 1) as usize)
+            .map(str::to_string)
+    }
+
+    /// A diagnostic at `loc` in `rel`, with the excerpt filled in.
+    pub fn diag(
+        &self,
+        rel: &str,
+        loc: Location,
+        message: String,
+        help: Option<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            message,
+            file: rel.to_string(),
+            line: loc.line(),
+            col: loc.column(),
+            excerpt: self.line(rel, loc.line()),
+            help,
+        }
+    }
+}
+
+/// Reads every policy file, following `EXTENDS`. Missing or unreadable files
+/// are reported together.
+pub fn read_sources(root: &Path) -> Result<Sources, Diagnostics> {
+    let mut roots = vec![root.to_path_buf()];
+    let mut errs = Vec::new();
+    for _ in 0..MAX_EXTENDS_HOPS {
+        let Some(last) = roots.last() else { break };
+        let ext = last.join("EXTENDS");
+        if !ext.is_file() {
+            break;
+        }
+        match std::fs::read_to_string(&ext) {
+            Ok(s) => {
+                let next = last.join(s.trim());
+                roots.push(next);
+            }
+            Err(e) => {
+                errs.push(file_diag(
+                    "EXTENDS",
+                    format!("cannot read `EXTENDS`: {e}"),
+                    None,
+                ));
+                break;
+            }
+        }
+    }
+    let mut out = Sources::default();
+    for rel in FILES {
+        let Some(abs) = roots.iter().map(|r| r.join(rel)).find(|p| p.is_file()) else {
+            errs.push(file_diag(
+                rel,
+                format!("policy file `{rel}` not found under `{}`", root.display()),
+                Some(format!(
+                    "create `{rel}` or pass the directory that contains it as the policy root"
+                )),
+            ));
+            continue;
+        };
+        match std::fs::metadata(&abs) {
+            Ok(m) if m.len() > MAX_FILE_BYTES => {
+                errs.push(file_diag(
+                    rel,
+                    format!(
+                        "policy file `{rel}` is {} bytes; the limit is {MAX_FILE_BYTES}",
+                        m.len()
+                    ),
+                    Some("policy files are small hand-written YAML; split or trim it".into()),
+                ));
+                continue;
+            }
+            _ => {}
+        }
+        match std::fs::read_to_string(&abs) {
+            Ok(text) => out.files.push(Source {
+                rel,
+                abs: abs.canonicalize().unwrap_or(abs),
+                text,
+            }),
+            Err(e) => errs.push(file_diag(rel, format!("cannot read `{rel}`: {e}"), None)),
+        }
+    }
+    if errs.is_empty() {
+        Ok(out)
+    } else {
+        Err(Diagnostics(errs))
+    }
+}
+
+fn file_diag(rel: &str, message: String, help: Option<String>) -> Diagnostic {
+    Diagnostic {
+        message,
+        file: rel.to_string(),
+        line: 0,
+        col: 0,
+        excerpt: None,
+        help,
+    }
+}
+
+/// Limits that stop a YAML bomb long before it costs memory or time: policy
+/// files are shallow, have few nodes, and never need more than a handful of aliases.
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: 24,
+            max_nodes: 100_000,
+            max_events: 400_000,
+            max_aliases: 200,
+            max_anchors: 200,
+            max_total_scalar_bytes: 1 << 20,
+            max_documents: 1,
+            flow_nesting_limit: 16,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: 20_000,
+            max_replay_stack_depth: 8,
+            max_alias_expansions_per_anchor: 100,
+        },
+    }
+}
+
+/// Parses one file into its raw structure, turning a serde-saphyr error into a
+/// positioned diagnostic.
+pub fn parse<T: DeserializeOwned>(sources: &Sources, rel: &'static str) -> Result<T, Diagnostic> {
+    let text = sources.text(rel).unwrap_or("");
+    serde_saphyr::from_str_with_options::<T>(text, options())
+        .map_err(|e| yaml_diag(sources, rel, &e))
+}
+
+fn yaml_diag(sources: &Sources, rel: &str, e: &serde_saphyr::Error) -> Diagnostic {
+    let inner = e.without_snippet();
+    let loc = inner.location().unwrap_or(Location::UNKNOWN);
+    let raw = inner.render_with_options(serde_saphyr::render_options! {
+        snippets: serde_saphyr::SnippetMode::Off,
+    });
+    let msg = strip_location_suffix(raw.lines().next().unwrap_or("invalid YAML").trim());
+    let (message, help) = explain_yaml_error(msg, rel);
+    let mut d = sources.diag(rel, loc, message, help);
+    if loc.line() == 0 {
+        // Some budget breaches carry no place; the file name still tells where.
+        d.line = 0;
+    }
+    d
+}
+
+/// serde-saphyr appends " at line N column M" to plain messages; the location
+/// is printed separately, so drop it.
+fn strip_location_suffix(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Adds a `help:` to the errors people actually make.
+fn explain_yaml_error(msg: String, rel: &str) -> (String, Option<String>) {
+    if let Some(rest) = msg.strip_prefix("unknown field `") {
+        let wrong = rest.split('`').next().unwrap_or("");
+        let expected: Vec<&str> = rest
+            .split("expected ")
+            .nth(1)
+            .map(|e| {
+                e.split('`')
+                    .enumerate()
+                    .filter(|(i, _)| i % 2 == 1)
+                    .map(|(_, s)| s)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let help = match crate::diag::did_you_mean(wrong, expected.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if expected.is_empty() => "remove this field".to_string(),
+            None => format!(
+                "remove it; the fields allowed here are {}",
+                expected
+                    .iter()
+                    .map(|e| format!("`{e}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        return (format!("unknown field `{wrong}` in {rel}"), Some(help));
+    }
+    if msg.starts_with("missing field") {
+        return (
+            msg,
+            Some("add the field; see the comments at the top of the file".into()),
+        );
+    }
+    let lower = msg.to_lowercase();
+    if lower.contains("budget") || lower.contains("depth") || lower.contains("alias") {
+        return (
+            format!("YAML rejected: {msg}"),
+            Some("policy files must be shallow and may use only a few anchors/aliases; expand them by hand".into()),
+        );
+    }
+    (format!("invalid YAML: {msg}"), None)
+}
