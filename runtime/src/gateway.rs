@@ -3,18 +3,30 @@
 //! Hosts build a [`Gateway`] once over their [`Host`] and call [`Gateway::handle`]
 //! for every request, [`Gateway::consume`] for every queue message and
 //! [`Gateway::scheduled`] for every cron tick.
+//!
+//! Dispatch is table-driven: the concurrency cap, the environment gate and the
+//! auth scheme of a route come from the compiled policy (`policy::ROUTES`), in
+//! the order the contract fixes (cap → environment → auth → handler).
 
 use std::cell::Cell;
 use std::rc::Rc;
 
 use crate::error::ApiError;
-use crate::ports::{Clock, Host, Vars};
+use crate::policy::{self, Auth, Environment};
+use crate::ports::{Host, Vars};
+use crate::secret;
+
+/// In-flight requests allowed per isolate on capped routes (CONTRACT.md section 0.6).
+pub const CONCURRENCY_CAP: u32 = 8;
+
+/// Largest request body the core accepts. Bob's widget payloads are tens of KiB.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Per-isolate state shared by every request on this isolate/thread.
 pub struct Gateway<H: Host> {
     host: H,
-    /// In-flight requests on concurrency-capped routes (CONTRACT.md section 0.6).
-    pub(crate) inflight: Cell<u32>,
+    /// In-flight requests on concurrency-capped routes.
+    inflight: Cell<u32>,
 }
 
 /// Why a queue message was not processed. `Retry` asks the host to redeliver it
@@ -23,6 +35,24 @@ pub struct Gateway<H: Host> {
 pub enum ConsumeError {
     Retry(String),
     Reject(String),
+}
+
+/// What a route handler receives.
+pub struct RouteCtx {
+    pub req: http::Request<Vec<u8>>,
+    /// The `{jobId}`-style path capture, raw (not percent-decoded).
+    pub param: Option<String>,
+    /// Request start, epoch ms.
+    pub started_ms: u64,
+}
+
+/// Releases a concurrency slot when the request ends, however it ends.
+struct InflightLease<'a>(&'a Cell<u32>);
+
+impl Drop for InflightLease<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
 }
 
 impl<H: Host> Gateway<H> {
@@ -37,38 +67,122 @@ impl<H: Host> Gateway<H> {
         &self.host
     }
 
+    /// `ENVIRONMENT` as configured (trimmed), if any.
+    pub fn environment_name(&self) -> Option<String> {
+        self.host
+            .vars()
+            .var("ENVIRONMENT")
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn environment(&self) -> Option<Environment> {
+        self.environment_name()
+            .and_then(|e| Environment::from_name(&e))
+    }
+
+    /// In-flight requests on capped routes right now (for tests and metrics).
+    pub fn inflight(&self) -> u32 {
+        self.inflight.get()
+    }
+
     /// Handles one HTTP request. Never panics on input; every answer is JSON
     /// with `cache-control: no-store`.
     pub async fn handle(self: &Rc<Self>, req: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
-        let path = req.uri().path();
-        if (req.method() == http::Method::GET || req.method() == http::Method::HEAD)
-            && path == "/healthz"
-        {
-            let env = self
-                .host
-                .vars()
-                .var("ENVIRONMENT")
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "unknown".to_owned());
-            let body = serde_json::json!({
-                "ok": true, "service": "sanfrancisco", "env": env, "ts": self.host.clock().now_ms()
-            });
-            return json_response(200, &body);
+        match self.route(req).await {
+            Ok(res) => res,
+            Err(err) => error_response(&err),
         }
-        error_response(&ApiError::not_found())
+    }
+
+    async fn route(
+        self: &Rc<Self>,
+        req: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, ApiError> {
+        let started_ms = crate::ports::Clock::now_ms(self.host.clock());
+        let (route, param) = match policy::resolve(req.method().as_str(), req.uri().path()) {
+            Some((route, param)) => (route, param.map(str::to_owned)),
+            None => return Err(ApiError::not_found()),
+        };
+        let spec = route.spec();
+
+        let _lease = if spec.concurrency_capped {
+            if self.inflight.get() >= CONCURRENCY_CAP {
+                return Err(ApiError::budget("Service concurrency limit reached"));
+            }
+            self.inflight.set(self.inflight.get() + 1);
+            Some(InflightLease(&self.inflight))
+        } else {
+            None
+        };
+
+        if let Some(allowed) = spec.environments {
+            let here = self.environment();
+            if !here.is_some_and(|e| allowed.contains(&e)) {
+                return Err(ApiError::not_found());
+            }
+        }
+
+        if req.body().len() > MAX_BODY_BYTES {
+            return Err(ApiError::new(
+                413,
+                crate::error::ErrorCode::BadRequest,
+                "Request body too large",
+            ));
+        }
+
+        match spec.auth {
+            // Grants travel in the body and the Paris signature covers the raw
+            // body: both are checked by the handler that reads the body.
+            Auth::None | Auth::Grant | Auth::ParisSignature => {}
+            Auth::Bearer => self.check_bearer(&req)?,
+        }
+
+        let cx = RouteCtx {
+            req,
+            param,
+            started_ms,
+        };
+        policy::dispatch_route(&crate::routes::Handlers(self), route, cx).await
+    }
+
+    /// CONTRACT.md section 2.0, with a constant-time token comparison.
+    fn check_bearer(&self, req: &http::Request<Vec<u8>>) -> Result<(), ApiError> {
+        let expected = self
+            .host
+            .vars()
+            .var("PARIS_DEV_JWT")
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default();
+        if expected.is_empty() {
+            return Err(ApiError::missing_var("PARIS_DEV_JWT"));
+        }
+        let header = req
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let Some(token) = secret::bearer_token(header) else {
+            return Err(ApiError::denied(401, "Missing auth token"));
+        };
+        if !secret::ct_eq(token.trim().as_bytes(), expected.as_bytes()) {
+            return Err(ApiError::denied(403, "Invalid auth token"));
+        }
+        Ok(())
     }
 
     /// Processes one queue message (events, `sf.command`, l10n jobs).
     pub async fn consume(
         self: &Rc<Self>,
-        _queue: &str,
-        _body: serde_json::Value,
+        queue: &str,
+        body: serde_json::Value,
     ) -> Result<(), ConsumeError> {
-        Err(ConsumeError::Reject("no consumer yet".to_owned()))
+        crate::consumer::consume(self, queue, body).await
     }
 
     /// Runs the jobs scheduled for `cron`.
-    pub async fn scheduled(self: &Rc<Self>, _cron: &str) {}
+    pub async fn scheduled(self: &Rc<Self>, cron: &str) {
+        crate::consumer::scheduled(self, cron).await
+    }
 }
 
 /// A JSON response with the headers every route carries.

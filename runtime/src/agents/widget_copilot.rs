@@ -1,0 +1,91 @@
+//! Glue between `/v1/execute` and the widget copilot engine (`crate::copilot`):
+//! the engine asks for model calls through [`CopilotModel`], which this module
+//! serves with the gateway's model layer, so budgets, fallback and the single
+//! deadline apply to copilot calls (including the repair call) too.
+
+use serde_json::Value;
+
+use super::{AgentCall, AgentOutput};
+use crate::copilot::{self, CopilotCtx, CopilotModel, ModelCall, ModelReply, MsgRole, Role};
+use crate::error::ApiError;
+use crate::llm::{self, LlmRequest, LlmScope};
+use crate::ports::Host;
+use crate::providers::{ChatMessage, Role as ChatRole};
+
+struct GatewayModel<'a, H: Host> {
+    scope: LlmScope<'a, H>,
+}
+
+impl<H: Host> CopilotModel for GatewayModel<'_, H> {
+    async fn complete(&self, req: ModelCall) -> Result<ModelReply, ApiError> {
+        let messages = req
+            .messages
+            .into_iter()
+            .map(|(role, content)| {
+                let role = match role {
+                    MsgRole::System => ChatRole::System,
+                    MsgRole::User => ChatRole::User,
+                    MsgRole::Assistant => ChatRole::Assistant,
+                };
+                ChatMessage::new(role, content)
+            })
+            .collect();
+        let reply = llm::chat(
+            &self.scope,
+            LlmRequest {
+                messages,
+                temperature: f64::from(req.temperature),
+                max_tokens: req.max_tokens,
+                timeout_ms: req.timeout_ms,
+            },
+        )
+        .await?;
+        Ok(ModelReply {
+            text: reply.text,
+            provider: reply.provider.name().to_owned(),
+            model: reply.model,
+            prompt_tokens: reply.prompt_tokens,
+            completion_tokens: reply.completion_tokens,
+        })
+    }
+}
+
+pub async fn run<H: Host>(call: AgentCall<'_, H>, role: Role) -> Result<AgentOutput, ApiError> {
+    let host = call.gw.host();
+    let timeout_ms = call.grant.timeout_ms()? as u64;
+    let model = GatewayModel {
+        scope: LlmScope {
+            host,
+            agent: call.agent,
+            grant: call.grant,
+            environment: call.gw.environment(),
+            deadline_ms: call.started_ms + timeout_ms,
+        },
+    };
+    let subject = call.grant.subject_key();
+    let environment = call
+        .gw
+        .environment_name()
+        .unwrap_or_else(|| "local".to_owned());
+    let max_requests_raw = call
+        .grant
+        .budgets
+        .get("maxRequests")
+        .and_then(Value::as_f64)
+        .unwrap_or(1.0);
+    let cx = CopilotCtx {
+        host,
+        model: &model,
+        role,
+        grant_subject_key: &subject,
+        grant_max_requests_raw: max_requests_raw,
+        grant_timeout_ms: timeout_ms,
+        environment: &environment,
+        started_ms: call.started_ms,
+    };
+    let out = copilot::run(&cx, call.input).await?;
+    Ok(AgentOutput {
+        result: out.result,
+        usage: out.usage,
+    })
+}

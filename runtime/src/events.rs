@@ -1,0 +1,314 @@
+//! Interaction events (CONTRACT.md 10.2-10.4): produced once per successful
+//! `/v1/execute`, consumed into an R2 raw log and a D1 index row.
+//!
+//! Differences from the original: the event carries `policyVersion`; the raw
+//! log is filed under the day the event happened (not the day it was
+//! processed); both writes are idempotent by request id and the first write
+//! wins, so redelivery never duplicates or rewrites a record; messages that
+//! are not well-formed events are rejected (dead-lettered) instead of being
+//! written as events.
+
+use std::rc::Rc;
+
+use serde_json::{json, Value};
+
+use crate::agents::AgentOutput;
+use crate::execute::well_formed_request_id;
+use crate::gateway::{ConsumeError, Gateway};
+use crate::grants::Grant;
+use crate::policy::{Agent, POLICY_VERSION};
+use crate::ports::{Blob, Host, Queue, Sql, SqlStatement, SqlValue};
+use crate::time_fmt::utc_day;
+
+/// Builds the event for one successful execution.
+pub fn interaction_event(
+    grant: &Grant,
+    agent: Agent,
+    request_id: &str,
+    occurred_at_ms: u64,
+    input: Value,
+    out: &AgentOutput,
+) -> Value {
+    json!({
+        "v": 1,
+        "requestId": request_id,
+        "agentId": agent.name(),
+        "occurredAtMs": occurred_at_ms,
+        "subject": grant.raw.get("sub").cloned().unwrap_or(Value::Null),
+        "trace": grant.raw.get("trace").cloned().unwrap_or(Value::Null),
+        "ai": {
+            "profile": grant.ai.as_ref().map(|a| Value::from(a.profile.clone())).unwrap_or(Value::Null),
+            "taskClass": agent.task_class(),
+        },
+        "input": input,
+        "result": out.result,
+        "usage": out.usage,
+        "policyVersion": POLICY_VERSION,
+    })
+}
+
+/// Sends the event after the response is on its way. Without a queue binding
+/// (wrangler's `env.local`) the event is written directly, still deferred.
+pub fn emit<H: Host>(gw: &Rc<Gateway<H>>, event: Value) {
+    let gw2 = Rc::clone(gw);
+    gw.host().defer(Box::pin(async move {
+        let request_id = event["requestId"].as_str().unwrap_or_default().to_owned();
+        let sent = match gw2.host().queue() {
+            Some(q) => q.send(&event).await.map_err(|e| e.to_string()),
+            None => store_event(&gw2, &event)
+                .await
+                .map_err(|e| format!("{e:?}")),
+        };
+        if let Err(e) = sent {
+            // Never the event body: it may hold user input.
+            eprintln!("events: could not enqueue event requestId={request_id}: {e}");
+        }
+    }));
+}
+
+/// The R2 key of an event's raw log.
+pub fn raw_log_key(
+    environment: &str,
+    agent_id: &str,
+    occurred_at_ms: i64,
+    request_id: &str,
+) -> String {
+    format!(
+        "logs/{environment}/{agent_id}/{}/{request_id}.json",
+        utc_day(occurred_at_ms)
+    )
+}
+
+fn scope_of(path: &str) -> &'static str {
+    if path.starts_with("stage.") {
+        "stage"
+    } else if path.starts_with("pod.") {
+        "pod"
+    } else {
+        "content"
+    }
+}
+
+/// True when the prompt holds something that looks like a URL or a bare domain.
+pub fn mentions_url(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("http://") || lower.contains("https://") {
+        return true;
+    }
+    // A bare domain: label(s) separated by dots ending in 2+ letters.
+    lower
+        .split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '(' | ')' | ','))
+        .any(|word| {
+            let host = word
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .trim_end_matches(['.', ';', ':']);
+            let labels: Vec<&str> = host.split('.').collect();
+            labels.len() >= 2
+                && !host.contains('@')
+                && labels.iter().all(|l| {
+                    !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
+                && labels.last().is_some_and(|tld| {
+                    tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())
+                })
+        })
+}
+
+/// The `copilot_events_v1` row of an event (CONTRACT.md 10.4).
+pub fn index_row(event: &Value, runtime_env: &str) -> Vec<(&'static str, SqlValue)> {
+    let s = |v: &Value| -> SqlValue {
+        v.as_str()
+            .map(|x| SqlValue::Text(x.to_owned()))
+            .unwrap_or(SqlValue::Null)
+    };
+    let occurred = event["occurredAtMs"].as_f64().unwrap_or(0.0) as i64;
+    let trace = &event["trace"];
+    let input = &event["input"];
+    let result = &event["result"];
+    let meta = &result["meta"];
+    let usage = &event["usage"];
+
+    let mut outcome = s(&meta["outcome"]);
+    let (mut ops_count, mut unique, mut scopes) = (SqlValue::Null, SqlValue::Null, SqlValue::Null);
+    if let Some(ops) = result.get("ops").and_then(Value::as_array) {
+        let paths: Vec<&str> = ops
+            .iter()
+            .filter_map(|o| o.get("path").and_then(Value::as_str))
+            .filter(|p| !p.trim().is_empty())
+            .collect();
+        let mut distinct: Vec<&str> = Vec::new();
+        let mut scope_list: Vec<&str> = Vec::new();
+        for p in &paths {
+            if !distinct.contains(p) {
+                distinct.push(p);
+            }
+            let sc = scope_of(p);
+            if !scope_list.contains(&sc) {
+                scope_list.push(sc);
+            }
+        }
+        ops_count = SqlValue::Integer(paths.len() as i64);
+        unique = SqlValue::Integer(distinct.len() as i64);
+        scopes = SqlValue::Text(json!(scope_list).to_string());
+        if outcome == SqlValue::Null {
+            outcome = SqlValue::Text(
+                if paths.is_empty() {
+                    "no_ops"
+                } else {
+                    "ops_applied"
+                }
+                .into(),
+            );
+        }
+    } else if outcome == SqlValue::Null && result.is_object() {
+        outcome = SqlValue::Text("no_ops".into());
+    }
+    let has_url = input
+        .get("prompt")
+        .and_then(Value::as_str)
+        .map(|p| SqlValue::Integer(i64::from(mentions_url(p))))
+        .unwrap_or(SqlValue::Null);
+    let control_count = input
+        .get("controls")
+        .and_then(Value::as_array)
+        .map(|c| SqlValue::Integer(c.len() as i64))
+        .unwrap_or(SqlValue::Null);
+    vec![
+        ("requestId", s(&event["requestId"])),
+        ("day", SqlValue::Text(utc_day(occurred))),
+        ("occurredAtMs", SqlValue::Integer(occurred)),
+        ("runtimeEnv", SqlValue::Text(runtime_env.to_owned())),
+        ("envStage", s(&trace["envStage"])),
+        ("sessionId", s(&trace["sessionId"])),
+        ("instancePublicId", s(&trace["instancePublicId"])),
+        ("agentId", s(&event["agentId"])),
+        ("widgetType", s(&input["widgetType"])),
+        ("intent", s(&meta["intent"])),
+        ("outcome", outcome),
+        ("hasUrl", has_url),
+        ("controlCount", control_count),
+        ("opsCount", ops_count),
+        ("uniquePathsTouched", unique),
+        ("scopesTouched", scopes),
+        ("ctaAction", s(&result["cta"]["action"])),
+        ("promptVersion", s(&meta["promptVersion"])),
+        ("policyVersion", s(&meta["policyVersion"])),
+        ("dictionaryHash", s(&meta["dictionaryHash"])),
+        ("aiProfile", s(&event["ai"]["profile"])),
+        ("taskClass", s(&event["ai"]["taskClass"])),
+        ("provider", s(&usage["provider"])),
+        ("model", s(&usage["model"])),
+        (
+            "latencyMs",
+            usage["latencyMs"]
+                .as_f64()
+                .map(|l| SqlValue::Integer(l as i64))
+                .unwrap_or(SqlValue::Null),
+        ),
+    ]
+}
+
+/// Checks that a queue message is an interaction event we can file.
+pub fn validate_event(event: &Value) -> Result<(), String> {
+    if event.get("v").and_then(Value::as_f64) != Some(1.0) {
+        return Err("not an interaction event (v != 1)".into());
+    }
+    let id = event.get("requestId").and_then(Value::as_str).unwrap_or("");
+    if !well_formed_request_id(id) {
+        return Err("event requestId is missing or unsafe".into());
+    }
+    let agent = event.get("agentId").and_then(Value::as_str).unwrap_or("");
+    if Agent::from_name(agent).map(Agent::name) != Some(agent) {
+        return Err(format!(
+            "event agentId {agent:?} is not a canonical agent id"
+        ));
+    }
+    if !event.get("occurredAtMs").is_some_and(Value::is_number) {
+        return Err("event occurredAtMs is not a number".into());
+    }
+    Ok(())
+}
+
+/// Files one event: the raw log first, then the index row. Both writes keep
+/// the first version, so a redelivered message changes nothing.
+pub async fn store_event<H: Host>(gw: &Gateway<H>, event: &Value) -> Result<(), ConsumeError> {
+    validate_event(event).map_err(ConsumeError::Reject)?;
+    let env = gw
+        .environment_name()
+        .unwrap_or_else(|| "unknown".to_owned());
+    let request_id = event["requestId"].as_str().unwrap_or_default();
+    let agent_id = event["agentId"].as_str().unwrap_or_default();
+    let occurred = event["occurredAtMs"].as_f64().unwrap_or(0.0) as i64;
+    let key = raw_log_key(&env, agent_id, occurred, request_id);
+    let host = gw.host();
+    let existing = host
+        .blob()
+        .get(&key)
+        .await
+        .map_err(|e| ConsumeError::Retry(e.to_string()))?;
+    if existing.is_none() {
+        let body = serde_json::to_vec(event).map_err(|e| ConsumeError::Reject(e.to_string()))?;
+        host.blob()
+            .put(&key, body, "application/json")
+            .await
+            .map_err(|e| ConsumeError::Retry(e.to_string()))?;
+    }
+    let row = index_row(event, &env);
+    let cols: Vec<&str> = row.iter().map(|(c, _)| *c).collect();
+    let sql = format!(
+        "INSERT OR IGNORE INTO copilot_events_v1 ({}) VALUES ({})",
+        cols.join(", "),
+        vec!["?"; cols.len()].join(", ")
+    );
+    host.sql()
+        .execute(SqlStatement::new(
+            sql,
+            row.into_iter().map(|(_, v)| v).collect(),
+        ))
+        .await
+        .map_err(|e| ConsumeError::Retry(e.to_string()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_detection() {
+        assert!(mentions_url("use https://x.io please"));
+        assert!(mentions_url("see example.com/about"));
+        assert!(!mentions_url("make the title friendlier."));
+        assert!(!mentions_url("mail me at a@b.com"));
+        assert!(!mentions_url("version 1.2"));
+    }
+
+    #[test]
+    fn index_row_derives_columns() {
+        let ev = json!({
+            "v":1,"requestId":"r1","agentId":"cs.widget.copilot.v1","occurredAtMs":1_700_000_000_000u64,
+            "trace":{"sessionId":"s","envStage":"local"},
+            "ai":{"profile":"paid_standard","taskClass":"copilot.widget.editor"},
+            "input":{"prompt":"hi","widgetType":"faq","controls":[{},{}]},
+            "result":{"message":"ok","ops":[{"op":"set","path":"stage.background","value":"red"},
+                {"op":"set","path":"title","value":"x"},{"op":"set","path":"title","value":"y"}],
+                "cta":{"action":"signup"},"meta":{"intent":"edit","promptVersion":"p","policyVersion":"q","dictionaryHash":"h"}},
+            "usage":{"provider":"deepseek","model":"deepseek-chat","latencyMs":12}
+        });
+        let row: std::collections::HashMap<_, _> = index_row(&ev, "dev").into_iter().collect();
+        assert_eq!(row["day"], SqlValue::Text("2023-11-14".into()));
+        assert_eq!(row["opsCount"], SqlValue::Integer(3));
+        assert_eq!(row["uniquePathsTouched"], SqlValue::Integer(2));
+        assert_eq!(
+            row["scopesTouched"],
+            SqlValue::Text(r#"["stage","content"]"#.into())
+        );
+        assert_eq!(row["outcome"], SqlValue::Text("ops_applied".into()));
+        assert_eq!(row["controlCount"], SqlValue::Integer(2));
+        assert_eq!(row["hasUrl"], SqlValue::Integer(0));
+        assert_eq!(row["ctaAction"], SqlValue::Text("signup".into()));
+        assert_eq!(row["latencyMs"], SqlValue::Integer(12));
+    }
+}

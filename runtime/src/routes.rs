@@ -1,0 +1,123 @@
+//! Binds the generated `policy::RouteHandlers` trait (one method per route in
+//! `policy/endpoints.yaml`) to the handlers. A route added to the policy
+//! without a handler here is a compile error.
+
+use std::rc::Rc;
+
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::gateway::{json_response, Gateway, RouteCtx};
+use crate::policy::RouteHandlers;
+use crate::ports::{Clock, Host, Kv};
+
+pub struct Handlers<'a, H: Host>(pub &'a Rc<Gateway<H>>);
+
+type Out = Result<http::Response<Vec<u8>>, ApiError>;
+
+/// Routes whose agents are not served by this build answer after their auth
+/// and environment gates, with a clear status instead of a silent 404.
+fn not_served(what: &str) -> Out {
+    Err(ApiError::provider(
+        501,
+        "sanfrancisco",
+        format!("{what} is not served by this gateway build yet"),
+    ))
+}
+
+/// Percent-decodes a path capture; a malformed escape is "not found" (the
+/// original threw and answered 500).
+fn decode_param(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let s = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(s, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `GET /v1/personalization/{kind}/{jobId}` (CONTRACT.md 2.5, 2.7).
+async fn job_status<H: Host>(gw: &Gateway<H>, kind: &str, cx: RouteCtx) -> Out {
+    let not_found = || ApiError::new(404, crate::error::ErrorCode::BadRequest, "Job not found");
+    let job_id = cx
+        .param
+        .as_deref()
+        .and_then(decode_param)
+        .ok_or_else(not_found)?;
+    let key = format!("personalization:{kind}:{job_id}");
+    let stored = gw
+        .host()
+        .kv()
+        .get(&key)
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(not_found)?;
+    let rec: Value = serde_json::from_str(&stored).map_err(|_| not_found())?;
+    if rec.get("v").and_then(Value::as_f64) != Some(1.0) {
+        return Err(not_found());
+    }
+    let mut body = json!({ "jobId": rec["jobId"], "status": rec["status"] });
+    for k in ["result", "error"] {
+        if let Some(v) = rec.get(k) {
+            body[k] = v.clone();
+        }
+    }
+    body["updatedAtMs"] = rec["updatedAtMs"].clone();
+    if kind == "onboarding" && rec.get("persisted") == Some(&Value::Bool(false)) {
+        body["persistError"] = rec.get("persistError").cloned().unwrap_or(Value::Null);
+    }
+    Ok(json_response(200, &body))
+}
+
+impl<H: Host> RouteHandlers for Handlers<'_, H> {
+    type Ctx = RouteCtx;
+    type Out = Out;
+
+    async fn healthz(&self, _cx: RouteCtx) -> Out {
+        let env = self
+            .0
+            .environment_name()
+            .unwrap_or_else(|| "unknown".to_owned());
+        Ok(json_response(
+            200,
+            &json!({ "ok": true, "service": "sanfrancisco", "env": env, "ts": self.0.host().clock().now_ms() }),
+        ))
+    }
+    async fn execute(&self, cx: RouteCtx) -> Out {
+        crate::execute::handle(self.0, cx).await
+    }
+    async fn outcome(&self, cx: RouteCtx) -> Out {
+        crate::outcome::handle(self.0.host(), cx).await
+    }
+    async fn personalization_preview(&self, _cx: RouteCtx) -> Out {
+        not_served("Personalization preview")
+    }
+    async fn personalization_preview_status(&self, cx: RouteCtx) -> Out {
+        job_status(self.0, "preview", cx).await
+    }
+    async fn personalization_onboarding(&self, _cx: RouteCtx) -> Out {
+        not_served("Personalization onboarding")
+    }
+    async fn personalization_onboarding_status(&self, cx: RouteCtx) -> Out {
+        job_status(self.0, "onboarding", cx).await
+    }
+    async fn l10n_plan(&self, _cx: RouteCtx) -> Out {
+        not_served("Localization planning")
+    }
+    async fn l10n_dispatch(&self, _cx: RouteCtx) -> Out {
+        not_served("Localization jobs")
+    }
+    async fn l10n_translate(&self, _cx: RouteCtx) -> Out {
+        not_served("System-string translation")
+    }
+}
