@@ -314,7 +314,23 @@ pub fn check(src: &Sources, raw: &Raw) -> Result<Policy, Diagnostics> {
     let mut prov_defs: Vec<ProviderDef> = Vec::new();
     for p in &raw.providers.providers {
         let p = &p.value;
-        let declared = provs.declare(ck, &p.id, ident::pascal(&p.id.value));
+        let pident = match &p.rust_name {
+            Some(r) => {
+                let ok = r.value.starts_with(|c: char| c.is_ascii_uppercase())
+                    && r.value.chars().all(|c| c.is_ascii_alphanumeric());
+                if !ok {
+                    ck.err(
+                        load::PROVIDERS,
+                        r.referenced,
+                        format!("`{}` is not a Rust type-style name", r.value),
+                        Some("use UpperCamelCase letters and digits, e.g. `WorkersAi`".to_string()),
+                    );
+                }
+                Some(r.value.clone())
+            }
+            None => ident::pascal(&p.id.value),
+        };
+        let declared = provs.declare(ck, &p.id, pident.clone());
         let protocol = pick(&Protocol::ALL, ck, load::PROVIDERS, "protocol", &p.protocol);
         if p.models.value.is_empty() {
             ck.err(
@@ -431,7 +447,7 @@ pub fn check(src: &Sources, raw: &Raw) -> Result<Policy, Diagnostics> {
         if declared.is_some() {
             prov_defs.push(ProviderDef {
                 name: p.id.value.clone(),
-                ident: ident::pascal(&p.id.value).unwrap_or_default(),
+                ident: pident.unwrap_or_default(),
                 protocol: protocol.unwrap_or(Protocol::OpenaiChat),
                 base_url: p
                     .base_url

@@ -80,6 +80,9 @@ pub struct ProvidersFile {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Provider {
     pub id: S<String>,
+    /// Overrides the Rust variant name derived from `id`.
+    #[serde(default)]
+    pub rust_name: Option<S<String>>,
     pub protocol: S<String>,
     #[serde(default)]
     pub base_url: Option<S<String>>,
