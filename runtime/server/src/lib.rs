@@ -1,1 +1,34 @@
-//! placeholder
+//! San Francisco native host: runs the gateway core on one machine with no
+//! Cloudflare account.
+//!
+//! - [`serve`] / [`start`]: the HTTP server (hyper 1, HTTP/1.1 keep-alive), one
+//!   current-thread Tokio runtime per core, each thread owning its own
+//!   `Rc<Gateway<NativeHost>>`.
+//! - [`NativeHost`]: every port of `sf_runtime::ports`: SQLite for Sql, Kv,
+//!   Counter and the durable queue (`<data-dir>/sf.sqlite3`), files for Blob
+//!   (`<data-dir>/blob/`), reqwest for Fetch.
+//! - [`QueueStore`]: dead-letter listing and replay for tools.
+//! - [`testing`]: a server on an ephemeral port for integration tests.
+//!
+//! Migrations: every `migrations/*.sql` file of the repository is embedded at
+//! build time by `build.rs` (`include_str!` of each file, listed in name order
+//! into `$OUT_DIR/migrations.rs`) and applied at boot, recorded in wrangler's
+//! `d1_migrations` table.
+
+pub mod blob;
+pub mod counter;
+pub mod db;
+pub mod fetch;
+pub mod host;
+pub mod kv;
+pub mod queue;
+pub mod scheduler;
+pub mod server;
+pub mod sql;
+pub mod testing;
+pub mod vars;
+
+pub use host::{HostOptions, NativeClock, NativeHost, NativeRandom, EVENTS_QUEUE};
+pub use queue::{DeadLetter, QueueConfig, QueueStore};
+pub use server::{serve, start, ServeConfig, ServerError, ServerHandle};
+pub use vars::NativeVars;

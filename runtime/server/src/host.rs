@@ -1,0 +1,298 @@
+//! [`NativeHost`]: every port of `sf_runtime::ports` on one machine.
+//!
+//! One value per thread (the isolate model): it owns that thread's SQLite
+//! connection, HTTP client and deferred-task list. SQLite calls run inline on
+//! the thread: they take microseconds in WAL mode, less than a hop to a
+//! blocking pool would (see `benches/ports.rs`); files (Blob) go to Tokio's
+//! blocking pool when a runtime is present because an fsync can take
+//! milliseconds.
+
+use std::cell::{Cell, RefCell};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::Connection;
+use sf_runtime::ports::{BackgroundTask, Clock, Host, PortError, Random};
+use tokio::sync::Notify;
+
+use crate::blob::NativeBlob;
+use crate::counter::NativeCounter;
+use crate::db;
+use crate::fetch::NativeFetch;
+use crate::kv::NativeKv;
+use crate::queue::NativeQueue;
+use crate::sql::NativeSql;
+use crate::vars::NativeVars;
+
+/// Name of the events queue the core's `Queue` port produces to.
+pub const EVENTS_QUEUE: &str = "sanfrancisco-events";
+
+/// Wall clock. `Manual` lets tests move time (TTL expiry) without sleeping.
+#[derive(Debug, Clone, Default)]
+pub enum NativeClock {
+    #[default]
+    System,
+    Manual(Arc<AtomicU64>),
+}
+
+impl NativeClock {
+    pub fn manual(start_ms: u64) -> Self {
+        NativeClock::Manual(Arc::new(AtomicU64::new(start_ms)))
+    }
+    /// Moves a manual clock forward; no effect on the system clock.
+    pub fn advance(&self, ms: u64) {
+        if let NativeClock::Manual(t) = self {
+            t.fetch_add(ms, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Clock for NativeClock {
+    fn now_ms(&self) -> u64 {
+        match self {
+            NativeClock::System => system_now_ms(),
+            NativeClock::Manual(t) => t.load(Ordering::SeqCst),
+        }
+    }
+    fn sleep(&self, ms: u64) -> impl std::future::Future<Output = ()> {
+        tokio::time::sleep(std::time::Duration::from_millis(ms))
+    }
+}
+
+pub fn system_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The operating system's CSPRNG.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NativeRandom;
+
+impl Random for NativeRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        if let Err(e) = getrandom::getrandom(buf) {
+            // Grants, request ids and job ids depend on this; continuing with
+            // predictable bytes would be worse than stopping.
+            eprintln!("sf-server: the OS random source failed ({e}); aborting");
+            std::process::abort();
+        }
+    }
+}
+
+/// This thread's SQLite connection plus the clock every expiry uses.
+pub struct Db {
+    conn: RefCell<Connection>,
+    pub(crate) clock: NativeClock,
+}
+
+impl Db {
+    /// Runs `f` on the connection. Port methods never await while holding it,
+    /// so the borrow cannot be contended; a failure is reported, not a panic.
+    pub(crate) fn with<T>(
+        &self,
+        port: &'static str,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, PortError> {
+        let mut conn = self
+            .conn
+            .try_borrow_mut()
+            .map_err(|_| PortError::new(port, "connection busy (re-entrant use)"))?;
+        f(&mut conn).map_err(|e| PortError::new(port, e.to_string()))
+    }
+
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+}
+
+/// Options of [`NativeHost::open_with`].
+#[derive(Clone, Default)]
+pub struct HostOptions {
+    pub clock: NativeClock,
+    /// Wakes queue consumers when a message is sent (shared by all threads).
+    pub queue_notify: Option<Arc<Notify>>,
+    /// Leave the `Queue` port unbound (like wrangler's `env.local`).
+    pub no_queue: bool,
+}
+
+/// Deferred work (`waitUntil`): queued here, started by the server's driver
+/// task on the same thread, awaited at shutdown.
+#[derive(Default)]
+pub(crate) struct Deferred {
+    pub(crate) tasks: RefCell<Vec<BackgroundTask>>,
+    pub(crate) running: Cell<usize>,
+    pub(crate) wake: Notify,
+    pub(crate) idle: Notify,
+}
+
+pub struct NativeHost {
+    data_dir: PathBuf,
+    db: Rc<Db>,
+    kv: NativeKv,
+    sql: NativeSql,
+    counter: NativeCounter,
+    queue: Option<NativeQueue>,
+    blob: NativeBlob,
+    fetch: NativeFetch,
+    clock: NativeClock,
+    random: NativeRandom,
+    vars: NativeVars,
+    pub(crate) deferred: Rc<Deferred>,
+}
+
+impl NativeHost {
+    /// Opens `<data_dir>/sf.sqlite3` (creating it, the host tables and the
+    /// embedded migrations as needed) and `<data_dir>/blob/`.
+    pub fn open(data_dir: impl AsRef<Path>, vars: NativeVars) -> Result<Self, PortError> {
+        Self::open_with(data_dir, vars, HostOptions::default())
+    }
+
+    pub fn open_with(
+        data_dir: impl AsRef<Path>,
+        vars: NativeVars,
+        opts: HostOptions,
+    ) -> Result<Self, PortError> {
+        let data_dir = data_dir.as_ref().to_path_buf();
+        let mut conn = db::open(&data_dir).map_err(|m| PortError::new("sql", m))?;
+        db::ensure_schema(&mut conn).map_err(|m| PortError::new("sql", m))?;
+        let clock = opts.clock.clone();
+        let db = Rc::new(Db {
+            conn: RefCell::new(conn),
+            clock: clock.clone(),
+        });
+        let blob = NativeBlob::open(&data_dir)?;
+        let notify = opts.queue_notify.unwrap_or_default();
+        let queue =
+            (!opts.no_queue).then(|| NativeQueue::new(db.clone(), EVENTS_QUEUE, notify.clone()));
+        Ok(Self {
+            kv: NativeKv::new(db.clone()),
+            sql: NativeSql::new(db.clone()),
+            counter: NativeCounter::new(db.clone()),
+            queue,
+            blob,
+            fetch: NativeFetch::new()?,
+            clock,
+            random: NativeRandom,
+            vars,
+            deferred: Rc::new(Deferred::default()),
+            db,
+            data_dir,
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Removes expired KV entries and counter lanes; returns rows deleted.
+    /// Reads already treat them as absent; this only reclaims space.
+    pub fn purge_expired(&self) -> Result<u64, PortError> {
+        let now = self.db.now_ms() as i64;
+        self.db.with("kv", |c| {
+            let a = c.execute(
+                "DELETE FROM native_kv WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?1",
+                [now],
+            )?;
+            let b = c.execute(
+                "DELETE FROM native_counters WHERE expires_at_ms <= ?1",
+                [now],
+            )?;
+            Ok((a + b) as u64)
+        })
+    }
+
+    /// Runs every deferred task to completion on the current task (tools and
+    /// tests that use the host without the server's driver).
+    pub async fn run_deferred(&self) {
+        loop {
+            let tasks: Vec<BackgroundTask> = std::mem::take(&mut *self.deferred.tasks.borrow_mut());
+            if tasks.is_empty() {
+                return;
+            }
+            for t in tasks {
+                t.await;
+            }
+        }
+    }
+
+    /// Deferred tasks queued or running.
+    pub fn deferred_pending(&self) -> usize {
+        self.deferred.tasks.borrow().len() + self.deferred.running.get()
+    }
+
+    pub(crate) fn db(&self) -> &Rc<Db> {
+        &self.db
+    }
+}
+
+impl Host for NativeHost {
+    type Kv = NativeKv;
+    type Sql = NativeSql;
+    type Blob = NativeBlob;
+    type Queue = NativeQueue;
+    type Fetch = NativeFetch;
+    type Clock = NativeClock;
+    type Random = NativeRandom;
+    type Counter = NativeCounter;
+    type Vars = NativeVars;
+
+    fn kv(&self) -> &NativeKv {
+        &self.kv
+    }
+    fn sql(&self) -> &NativeSql {
+        &self.sql
+    }
+    fn blob(&self) -> &NativeBlob {
+        &self.blob
+    }
+    fn queue(&self) -> Option<&NativeQueue> {
+        self.queue.as_ref()
+    }
+    fn fetch(&self) -> &NativeFetch {
+        &self.fetch
+    }
+    fn clock(&self) -> &NativeClock {
+        &self.clock
+    }
+    fn random(&self) -> &NativeRandom {
+        &self.random
+    }
+    fn counter(&self) -> &NativeCounter {
+        &self.counter
+    }
+    fn vars(&self) -> &NativeVars {
+        &self.vars
+    }
+    fn defer(&self, task: BackgroundTask) {
+        self.deferred.tasks.borrow_mut().push(task);
+        self.deferred.wake.notify_one();
+    }
+}
+
+/// Starts queued deferred tasks as local tasks as they arrive. Runs inside
+/// the worker's `LocalSet` for the life of the thread.
+pub(crate) async fn defer_driver(deferred: Rc<Deferred>) {
+    loop {
+        let tasks: Vec<BackgroundTask> = std::mem::take(&mut *deferred.tasks.borrow_mut());
+        if tasks.is_empty() {
+            deferred.wake.notified().await;
+            continue;
+        }
+        for t in tasks {
+            deferred.running.set(deferred.running.get() + 1);
+            let d = deferred.clone();
+            tokio::task::spawn_local(async move {
+                t.await;
+                d.running.set(d.running.get().saturating_sub(1));
+                if d.running.get() == 0 && d.tasks.borrow().is_empty() {
+                    d.idle.notify_waiters();
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,432 @@
+//! The durable queue: `queue_messages` (pending and in-flight) and
+//! `queue_dead` (the dead-letter store) in `sf.sqlite3`.
+//!
+//! Delivery is at least once and acknowledged per message. A consumer claims
+//! a message by counting the attempt and hiding it for a lease; `Ok` deletes
+//! it, `Retry` makes it visible again after an exponential backoff, `Reject`
+//! or too many attempts move it to `queue_dead`. A consumer that crashes
+//! mid-message leaves it hidden only until the lease ends. Claims run under
+//! `BEGIN IMMEDIATE`, so consumers on several threads or processes never
+//! claim the same message twice within a lease.
+
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use sf_runtime::ports::{Clock, Host, PortError, Queue};
+use sf_runtime::{ConsumeError, Gateway};
+use tokio::sync::{watch, Notify};
+
+use crate::db;
+use crate::host::{system_now_ms, Db, NativeHost};
+
+/// Producer bound to one queue name (the core's `Queue` port).
+pub struct NativeQueue {
+    db: Rc<Db>,
+    name: String,
+    notify: Arc<Notify>,
+}
+
+impl NativeQueue {
+    pub(crate) fn new(db: Rc<Db>, name: &str, notify: Arc<Notify>) -> Self {
+        Self {
+            db,
+            name: name.to_owned(),
+            notify,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Queue for NativeQueue {
+    async fn send(&self, body: &serde_json::Value) -> Result<(), PortError> {
+        let text = serde_json::to_string(body)
+            .map_err(|e| PortError::new("queue", format!("cannot encode message: {e}")))?;
+        let now = self.db.now_ms();
+        self.db
+            .with("queue", |c| enqueue(c, &self.name, &text, now).map(|_| ()))?;
+        self.notify.notify_one();
+        Ok(())
+    }
+}
+
+/// Retry and lease settings of the consumer.
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    /// Deliveries before a message that keeps asking for a retry is dead.
+    pub max_attempts: u32,
+    /// Backoff after the first failure; doubles per attempt.
+    pub base_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+    /// How long a claimed message stays hidden from other consumers.
+    pub lease_ms: u64,
+    /// Messages claimed at once by one consumer.
+    pub batch_size: u32,
+    /// Longest sleep between polls when nothing wakes the consumer.
+    pub idle_poll_ms: u64,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            base_backoff_ms: 1_000,
+            max_backoff_ms: 60_000,
+            lease_ms: 5 * 60_000,
+            batch_size: 16,
+            idle_poll_ms: 1_000,
+        }
+    }
+}
+
+impl QueueConfig {
+    /// Delay before delivery number `attempts + 1`, after `attempts` failures.
+    pub fn backoff_ms(&self, attempts: u32) -> u64 {
+        let shift = attempts.saturating_sub(1).min(30);
+        self.base_backoff_ms
+            .saturating_mul(1u64 << shift)
+            .min(self.max_backoff_ms)
+    }
+}
+
+/// A claimed message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: i64,
+    pub queue: String,
+    pub body: String,
+    /// Including this delivery.
+    pub attempts: u32,
+}
+
+/// A message in the dead-letter store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    pub id: i64,
+    pub queue: String,
+    pub body: String,
+    pub attempts: u32,
+    pub created_at_ms: i64,
+    pub failed_at_ms: i64,
+    pub last_error: Option<String>,
+}
+
+/// What happened to a message after a failed delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    RetryAt(u64),
+    Dead,
+}
+
+pub fn enqueue(c: &Connection, queue: &str, body: &str, now_ms: u64) -> rusqlite::Result<i64> {
+    c.prepare_cached(
+        "INSERT INTO queue_messages (queue, body, attempts, visible_at_ms, created_at_ms)
+         VALUES (?1, ?2, 0, ?3, ?3)",
+    )?
+    .execute(rusqlite::params![queue, body, now_ms as i64])?;
+    Ok(c.last_insert_rowid())
+}
+
+/// Claims up to `limit` visible messages (oldest first) for `lease_ms`.
+pub fn claim(
+    c: &mut Connection,
+    now_ms: u64,
+    lease_ms: u64,
+    limit: u32,
+) -> rusqlite::Result<Vec<Delivery>> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut out = Vec::new();
+    {
+        let mut sel = tx.prepare_cached(
+            "SELECT id, queue, body, attempts FROM queue_messages
+             WHERE visible_at_ms <= ?1 ORDER BY visible_at_ms, id LIMIT ?2",
+        )?;
+        let rows = sel.query_map(rusqlite::params![now_ms as i64, limit], |r| {
+            Ok(Delivery {
+                id: r.get(0)?,
+                queue: r.get(1)?,
+                body: r.get(2)?,
+                attempts: r.get::<_, u32>(3)?.saturating_add(1),
+            })
+        })?;
+        for d in rows {
+            out.push(d?);
+        }
+        let mut upd = tx.prepare_cached(
+            "UPDATE queue_messages SET attempts = attempts + 1, visible_at_ms = ?2 WHERE id = ?1",
+        )?;
+        let until = now_ms.saturating_add(lease_ms) as i64;
+        for d in &out {
+            upd.execute(rusqlite::params![d.id, until])?;
+        }
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+/// Acknowledges a processed message.
+pub fn ack(c: &Connection, id: i64) -> rusqlite::Result<()> {
+    c.prepare_cached("DELETE FROM queue_messages WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// Puts a claimed but unprocessed message back at once, uncounted (shutdown).
+pub fn release(c: &Connection, id: i64, now_ms: u64) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "UPDATE queue_messages SET attempts = max(attempts - 1, 0), visible_at_ms = ?2 WHERE id = ?1",
+    )?
+    .execute(rusqlite::params![id, now_ms as i64])?;
+    Ok(())
+}
+
+/// Records a failed delivery: retry later, or dead-letter it when `reject`
+/// is set or the attempts are used up.
+pub fn fail(
+    c: &mut Connection,
+    id: i64,
+    error: &str,
+    reject: bool,
+    now_ms: u64,
+    cfg: &QueueConfig,
+) -> rusqlite::Result<Disposition> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let attempts: Option<u32> = tx
+        .prepare_cached("SELECT attempts FROM queue_messages WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    let Some(attempts) = attempts else {
+        // Already acknowledged or dead-lettered by someone else.
+        return Ok(Disposition::Dead);
+    };
+    let disposition = if reject || attempts >= cfg.max_attempts {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO queue_dead
+               (id, queue, body, attempts, created_at_ms, failed_at_ms, last_error)
+             SELECT id, queue, body, attempts, created_at_ms, ?2, ?3
+             FROM queue_messages WHERE id = ?1",
+        )?
+        .execute(rusqlite::params![id, now_ms as i64, error])?;
+        tx.prepare_cached("DELETE FROM queue_messages WHERE id = ?1")?
+            .execute([id])?;
+        Disposition::Dead
+    } else {
+        let at = now_ms.saturating_add(cfg.backoff_ms(attempts));
+        tx.prepare_cached(
+            "UPDATE queue_messages SET visible_at_ms = ?2, last_error = ?3 WHERE id = ?1",
+        )?
+        .execute(rusqlite::params![id, at as i64, error])?;
+        Disposition::RetryAt(at)
+    };
+    tx.commit()?;
+    Ok(disposition)
+}
+
+/// Earliest time a pending message becomes visible.
+pub fn next_visible_at(c: &Connection) -> rusqlite::Result<Option<u64>> {
+    c.prepare_cached("SELECT min(visible_at_ms) FROM queue_messages")?
+        .query_row([], |r| r.get::<_, Option<i64>>(0))
+        .map(|v| v.map(|v| v.max(0) as u64))
+}
+
+pub fn list_dead(c: &Connection, limit: usize) -> rusqlite::Result<Vec<DeadLetter>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, queue, body, attempts, created_at_ms, failed_at_ms, last_error
+         FROM queue_dead ORDER BY id LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+        Ok(DeadLetter {
+            id: r.get(0)?,
+            queue: r.get(1)?,
+            body: r.get(2)?,
+            attempts: r.get(3)?,
+            created_at_ms: r.get(4)?,
+            failed_at_ms: r.get(5)?,
+            last_error: r.get(6)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Moves dead letters back to the queue with a fresh attempt count, keeping
+/// their ids (so a replayed message is recognisable). `ids: None` replays all.
+/// Returns how many were moved.
+pub fn replay_dead(
+    c: &mut Connection,
+    ids: Option<&[i64]>,
+    now_ms: u64,
+) -> rusqlite::Result<usize> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let targets: Vec<i64> = match ids {
+        Some(ids) => ids.to_vec(),
+        None => {
+            let mut stmt = tx.prepare("SELECT id FROM queue_dead ORDER BY id")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        }
+    };
+    let mut moved = 0;
+    for id in targets {
+        let n = tx
+            .prepare_cached(
+                "INSERT INTO queue_messages
+                   (id, queue, body, attempts, visible_at_ms, created_at_ms, last_error)
+                 SELECT id, queue, body, 0, ?2, created_at_ms, last_error
+                 FROM queue_dead WHERE id = ?1",
+            )?
+            .execute(rusqlite::params![id, now_ms as i64])?;
+        if n == 1 {
+            tx.prepare_cached("DELETE FROM queue_dead WHERE id = ?1")?
+                .execute([id])?;
+            moved += 1;
+        }
+    }
+    tx.commit()?;
+    Ok(moved)
+}
+
+/// Queue administration on the data directory, for tools (`sf events dlq`).
+pub struct QueueStore {
+    conn: Connection,
+}
+
+impl QueueStore {
+    /// Opens `<data_dir>/sf.sqlite3`, creating the tables if needed.
+    pub fn open(data_dir: impl AsRef<Path>) -> Result<Self, String> {
+        let mut conn = db::open(data_dir.as_ref())?;
+        db::ensure_schema(&mut conn)?;
+        Ok(Self { conn })
+    }
+
+    pub fn send(&self, queue: &str, body: &serde_json::Value) -> Result<i64, String> {
+        let text =
+            serde_json::to_string(body).map_err(|e| format!("cannot encode message: {e}"))?;
+        enqueue(&self.conn, queue, &text, system_now_ms()).map_err(|e| format!("enqueue: {e}"))
+    }
+
+    /// Messages waiting or in flight.
+    pub fn pending(&self) -> Result<u64, String> {
+        self.conn
+            .query_row("SELECT count(*) FROM queue_messages", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+            .map_err(|e| format!("counting queue_messages: {e}"))
+    }
+
+    pub fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, String> {
+        list_dead(&self.conn, limit).map_err(|e| format!("reading queue_dead: {e}"))
+    }
+
+    /// Replays the given dead letters (`None`: all); a running server picks
+    /// them up at its next poll.
+    pub fn replay(&mut self, ids: Option<&[i64]>) -> Result<usize, String> {
+        replay_dead(&mut self.conn, ids, system_now_ms())
+            .map_err(|e| format!("replaying dead letters: {e}"))
+    }
+}
+
+/// The consumer loop of one worker thread: claims messages and hands each to
+/// `Gateway::consume`, one at a time, acknowledging each on its own.
+/// Returns when `shutdown` turns true, after the message in hand.
+pub(crate) async fn run_consumer(
+    gateway: Rc<Gateway<NativeHost>>,
+    cfg: QueueConfig,
+    wake: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let db = gateway.host().db().clone();
+    let mut error_backoff_ms = 100u64;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let now = db.now_ms();
+        let claimed = db.with("queue", |c| claim(c, now, cfg.lease_ms, cfg.batch_size));
+        let batch = match claimed {
+            Ok(b) => {
+                error_backoff_ms = 100;
+                b
+            }
+            Err(e) => {
+                eprintln!("sf-server: queue claim failed: {e}");
+                error_backoff_ms = (error_backoff_ms * 2).min(5_000);
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(error_backoff_ms)) => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
+        };
+        let full = batch.len() as u32 >= cfg.batch_size;
+        let mut rest = batch.into_iter();
+        while let Some(d) = rest.next() {
+            if *shutdown.borrow() {
+                // Hand unprocessed messages back rather than waiting a lease.
+                let now = db.now_ms();
+                for r in std::iter::once(d).chain(rest.by_ref()) {
+                    if let Err(e) = db.with("queue", |c| release(c, r.id, now)) {
+                        eprintln!("sf-server: queue release of message {} failed: {e}", r.id);
+                    }
+                }
+                return;
+            }
+            deliver(&gateway, &db, &cfg, d).await;
+        }
+        if full {
+            continue;
+        }
+        // Sleep until a send wakes us, the next backoff ends, or a poll is due.
+        let now = db.now_ms();
+        let next = db.with("queue", |c| next_visible_at(c)).ok().flatten();
+        let wait = match next {
+            Some(at) if at <= now => continue,
+            Some(at) => (at - now).min(cfg.idle_poll_ms),
+            None => cfg.idle_poll_ms,
+        };
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+async fn deliver(gateway: &Rc<Gateway<NativeHost>>, db: &Rc<Db>, cfg: &QueueConfig, d: Delivery) {
+    let body: serde_json::Value = match serde_json::from_str(&d.body) {
+        Ok(v) => v,
+        Err(e) => {
+            let now = db.now_ms();
+            let msg = format!("message is not JSON: {e}");
+            if let Err(e) = db.with("queue", |c| fail(c, d.id, &msg, true, now, cfg)) {
+                eprintln!("sf-server: queue message {}: {e}", d.id);
+            }
+            return;
+        }
+    };
+    let outcome = gateway.consume(&d.queue, body).await;
+    let now = gateway.host().clock().now_ms();
+    let result = match outcome {
+        Ok(()) => db.with("queue", |c| ack(c, d.id)).map(|_| None),
+        Err(ConsumeError::Retry(why)) => db
+            .with("queue", |c| fail(c, d.id, &why, false, now, cfg))
+            .map(|disp| Some((disp, why))),
+        Err(ConsumeError::Reject(why)) => db
+            .with("queue", |c| fail(c, d.id, &why, true, now, cfg))
+            .map(|disp| Some((disp, why))),
+    };
+    match result {
+        Ok(Some((Disposition::Dead, why))) => eprintln!(
+            "sf-server: queue {} message {} dead-lettered after {} attempt(s): {why}",
+            d.queue, d.id, d.attempts
+        ),
+        Ok(_) => {}
+        // The lease will expire and the message will be delivered again.
+        Err(e) => eprintln!("sf-server: queue message {}: {e}", d.id),
+    }
+}
