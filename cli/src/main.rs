@@ -1,1 +1,35 @@
-fn main() {}
+//! `sf`: the San Francisco operator CLI.
+
+mod conformance_cmd;
+mod grant_cmd;
+mod serve_cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "sf", version, about = "San Francisco AI agent gateway")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway on the embedded default (SQLite + files).
+    Serve(serve_cmd::ServeArgs),
+    /// Grants as Paris mints them.
+    #[command(subcommand)]
+    Grant(grant_cmd::GrantCommand),
+    /// Run the black-box conformance suite against a running gateway.
+    Conformance(conformance_cmd::ConformanceArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Serve(a) => serve_cmd::run(a),
+        Command::Grant(c) => grant_cmd::run(c),
+        Command::Conformance(a) => conformance_cmd::run(a),
+    };
+    std::process::exit(code);
+}

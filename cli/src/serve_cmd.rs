@@ -1,0 +1,56 @@
+//! `sf serve`: the gateway on the embedded default (SQLite + files), no
+//! Cloudflare account needed.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback by default; put a proxy in front to expose it).
+    #[arg(long, default_value = "127.0.0.1:3002")]
+    pub addr: SocketAddr,
+    /// Where the SQLite database and blobs live.
+    #[arg(long, default_value = ".sf")]
+    pub data_dir: PathBuf,
+    /// Worker threads, one single-threaded runtime each (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// wrangler-style KEY=VALUE file read before the environment (the environment wins).
+    #[arg(long, default_value = ".dev.vars")]
+    pub dev_vars: PathBuf,
+    /// Do not log one line per request.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn run(args: ServeArgs) -> i32 {
+    let mut cfg = sf_server::ServeConfig {
+        addr: args.addr,
+        data_dir: args.data_dir,
+        dev_vars_path: Some(args.dev_vars),
+        log_requests: !args.quiet,
+        scheduled_jobs: sf_runtime::policy::SCHEDULED_JOBS
+            .iter()
+            .map(|(cron, job)| ((*cron).to_owned(), (*job).to_owned()))
+            .collect(),
+        ..sf_server::ServeConfig::default()
+    };
+    if let Some(t) = args.threads {
+        cfg.threads = t.max(1);
+    }
+    eprintln!(
+        "sf: serving San Francisco (policy {}) on http://{} with data in {}",
+        sf_runtime::policy::POLICY_VERSION,
+        cfg.addr,
+        cfg.data_dir.display()
+    );
+    match sf_server::serve(cfg) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("sf serve: {e}");
+            1
+        }
+    }
+}
