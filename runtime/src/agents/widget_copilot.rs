@@ -3,8 +3,6 @@
 //! serves with the gateway's model layer, so budgets, fallback and the single
 //! deadline apply to copilot calls (including the repair call) too.
 
-use serde_json::Value;
-
 use super::{AgentCall, AgentOutput};
 use crate::copilot::{self, CopilotCtx, CopilotModel, ModelCall, ModelReply, MsgRole, Role};
 use crate::error::ApiError;
@@ -67,12 +65,7 @@ pub async fn run<H: Host>(call: AgentCall<'_, H>, role: Role) -> Result<AgentOut
         .gw
         .environment_name()
         .unwrap_or_else(|| "local".to_owned());
-    let max_requests_raw = call
-        .grant
-        .budgets
-        .get("maxRequests")
-        .and_then(Value::as_f64)
-        .unwrap_or(1.0);
+    let max_requests_raw = call.grant.raw_max_requests();
     let cx = CopilotCtx {
         host,
         model: &model,
