@@ -73,43 +73,68 @@ fn encode_with(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
 pub fn decode_forgiving(input: &str) -> Option<Vec<u8>> {
     let raw = input.as_bytes();
     // Step 0 (the original): right-pad with `=` to a multiple of four, counted
-    // on the string *before* white space is removed.
+    // on the string *before* white space is removed. The padding is kept as a
+    // count rather than appended.
     let pad = (4 - raw.len() % 4) % 4;
-    // Forgiving-base64 step 1: drop ASCII white space. Non-white-space bytes
-    // are kept in order; the padding is appended logically.
-    let mut data: Vec<u8> = Vec::with_capacity(raw.len() + pad);
-    data.extend(raw.iter().copied().filter(|b| !is_ascii_ws(*b)));
-    data.extend(std::iter::repeat_n(b'=', pad));
+    if raw.iter().any(|b| is_ascii_ws(*b)) {
+        // Forgiving-base64 step 1: drop ASCII white space (rare: copy only then).
+        let data: Vec<u8> = raw.iter().copied().filter(|b| !is_ascii_ws(*b)).collect();
+        decode_core(&data, pad)
+    } else {
+        decode_core(raw, pad)
+    }
+}
+
+/// Forgiving-base64 steps 2-5 over `data` followed by `pad` logical `=`.
+fn decode_core(mut data: &[u8], mut pad: usize) -> Option<Vec<u8>> {
     // Step 2: if the length is a multiple of four, drop one or two trailing `=`.
-    if data.len().is_multiple_of(4) {
+    if (data.len() + pad).is_multiple_of(4) {
         for _ in 0..2 {
-            if data.last() == Some(&b'=') {
-                data.pop();
+            if pad > 0 {
+                pad -= 1;
+            } else if let [rest @ .., b'='] = data {
+                data = rest;
             }
         }
     }
-    // Step 3: a remainder of one is never valid.
-    if data.len() % 4 == 1 {
+    // Step 3: a remainder of one is never valid. Step 4: any byte outside the
+    // alphabet fails, which includes a `=` still left over.
+    if (data.len() + pad) % 4 == 1 || pad > 0 {
         return None;
     }
-    // Step 4: any byte outside the alphabet (including a leftover `=`) fails.
     let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    for &b in &data {
-        let v = DECODE[b as usize];
-        if v == 0xFF {
+    let mut chunks = data.chunks_exact(4);
+    for c in &mut chunks {
+        let (a, b, c2, d) = (
+            DECODE[c[0] as usize],
+            DECODE[c[1] as usize],
+            DECODE[c[2] as usize],
+            DECODE[c[3] as usize],
+        );
+        // Valid sextets are < 64; 0xFF marks a bad byte.
+        if (a | b | c2 | d) & 0x80 != 0 {
             return None;
         }
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
+        let n = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c2) << 6) | u32::from(d);
+        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut n = 0u32;
+        for (i, &ch) in rest.iter().enumerate() {
+            let v = DECODE[ch as usize];
+            if v & 0x80 != 0 {
+                return None;
+            }
+            n |= u32::from(v) << (18 - 6 * i);
+        }
+        // Two characters carry one byte, three carry two; the leftover bits
+        // are discarded, non-zero or not, as WHATWG says.
+        out.push((n >> 16) as u8);
+        if rest.len() == 3 {
+            out.push((n >> 8) as u8);
         }
     }
-    // Leftover bits (fewer than 8) are discarded, non-zero or not, as WHATWG says.
     Some(out)
 }
 

@@ -163,7 +163,9 @@ impl AiPolicy {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grant {
     /// The decoded payload with `ai` replaced by its normalised form; unknown
-    /// fields preserved (events copy `sub` and `trace` from here).
+    /// fields preserved. `budgets`, `trace` and `sub` are read from here
+    /// through [`Grant::budgets`], [`Grant::trace`] and [`Grant::sub_json`]
+    /// (no copies on the verification path).
     pub raw: Value,
     pub jti: Option<String>,
     pub sub: Subject,
@@ -173,9 +175,6 @@ pub struct Grant {
     pub mode: Mode,
     /// `None` when `ai` is absent or not an object (such grants only run `debug.grantProbe`).
     pub ai: Option<AiPolicy>,
-    pub trace: Option<Value>,
-    /// Always a JSON object (checked at verification); read through the accessors.
-    pub budgets: Value,
 }
 
 fn invalid(msg: &str) -> ApiError {
@@ -285,8 +284,6 @@ pub fn verify_grant(
         payload.insert("ai".into(), ai.to_json());
     }
 
-    let budgets = payload.get("budgets").cloned().unwrap_or_default();
-    let trace = payload.get("trace").cloned();
     Ok(Grant {
         raw: Value::Object(payload),
         jti,
@@ -295,8 +292,6 @@ pub fn verify_grant(
         caps,
         mode,
         ai,
-        trace,
-        budgets,
     })
 }
 
@@ -465,8 +460,24 @@ impl Grant {
         self.sub.key()
     }
 
+    /// `budgets` (always a JSON object: checked at verification). Read the
+    /// individual budgets through the typed accessors below.
+    pub fn budgets(&self) -> &Value {
+        &self.raw["budgets"]
+    }
+
+    /// `trace` as sent (`None` when absent); events copy it.
+    pub fn trace(&self) -> Option<&Value> {
+        self.raw.get("trace")
+    }
+
+    /// `sub` as sent; events copy it.
+    pub fn sub_json(&self) -> &Value {
+        &self.raw["sub"]
+    }
+
     fn budget(&self, name: &str) -> Option<&Value> {
-        self.budgets.get(name)
+        self.budgets().get(name)
     }
 
     /// A present budget must be a finite number > 0 (serde numbers are finite).
@@ -518,7 +529,7 @@ impl Grant {
         let id = match &self.jti {
             Some(j) => j.clone(),
             None => {
-                let session = match self.trace.as_ref().and_then(|t| t.get("sessionId")) {
+                let session = match self.trace().and_then(|t| t.get("sessionId")) {
                     None | Some(Value::Null) => self.subject_key(),
                     Some(v) => js_to_string(v),
                 };

@@ -105,7 +105,7 @@ fn contract_vector_verifies() {
     assert_eq!(g.caps, vec!["agent:debug.grantProbe".to_string()]);
     assert_eq!(g.mode, Mode::Editor);
     assert_eq!(g.ai, None);
-    assert_eq!(g.trace, None);
+    assert_eq!(g.trace(), None);
     assert!(g.has_cap("agent:debug.grantProbe"));
     assert!(!g.has_cap("agent:debug"));
     // The payload is kept verbatim (no `ai` to normalise).
@@ -200,7 +200,9 @@ fn grants_minted_by_an_independent_implementation_verify() {
             "{name}"
         );
         assert_eq!(g.exp, payload["exp"].as_f64().unwrap_or(0.0), "{name}");
-        assert_eq!(g.trace.as_ref(), payload.get("trace"), "{name}");
+        assert_eq!(g.trace(), payload.get("trace"), "{name}");
+        assert_eq!(g.sub_json(), &payload["sub"], "{name}");
+        assert!(g.budgets().is_object(), "{name}");
         if name != "raw-untrimmed-secret" {
             // Paris' encoding (trimmed secret) reproduces the independent token exactly.
             assert_eq!(mint_grant(&payload, secret), token, "{name}");
