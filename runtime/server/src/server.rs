@@ -510,13 +510,16 @@ async fn handle_request(
     let path = req.uri().path().to_owned();
     let res = read_and_dispatch(gateway, spec, req).await;
     if spec.log_requests {
-        eprintln!(
-            "{method} {path} {} {:.2}ms",
-            res.status().as_u16(),
-            started.elapsed().as_secs_f64() * 1000.0
-        );
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        eprintln!("{}", log_line(&method, &path, res.status().as_u16(), ms));
     }
     res.map(|b| Full::new(Bytes::from(b)))
+}
+
+/// The request log line: method, path (never the query), status, duration.
+/// Headers and bodies are never logged: they carry grants and secrets.
+pub(crate) fn log_line(method: &http::Method, path: &str, status: u16, ms: f64) -> String {
+    format!("{method} {path} {status} {ms:.2}ms")
 }
 
 async fn read_and_dispatch(
@@ -558,5 +561,21 @@ async fn read_and_dispatch(
             eprintln!("sf-server: the gateway panicked while handling a request");
             error_response(&ApiError::unhandled())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_line_has_no_query_or_headers() {
+        let req = http::Request::builder()
+            .uri("/v1/execute?grant=v1.secret.sig")
+            .header("authorization", "Bearer topsecret")
+            .body(())
+            .unwrap();
+        let line = log_line(req.method(), req.uri().path(), 401, 1.234);
+        assert_eq!(line, "GET /v1/execute 401 1.23ms");
     }
 }

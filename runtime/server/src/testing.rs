@@ -136,3 +136,181 @@ impl Drop for TestServer {
         }
     }
 }
+
+/// Settings of [`MockUpstream`].
+#[derive(Debug, Clone)]
+pub struct MockOptions {
+    /// The assistant message content every completion returns.
+    pub content: String,
+    /// Delay before answering a completion (timeouts, in-flight tests).
+    pub delay_ms: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+impl Default for MockOptions {
+    fn default() -> Self {
+        Self {
+            content: "{\"message\":\"ok\"}".to_owned(),
+            delay_ms: 0,
+            prompt_tokens: 12,
+            completion_tokens: 5,
+        }
+    }
+}
+
+/// A mock OpenAI-compatible upstream on an ephemeral 127.0.0.1 port, served
+/// by its own thread. `POST .../chat/completions` answers a fixed chat
+/// completion (echoing the request's `model`); `GET /redirect` answers a 302;
+/// anything else is a 404. Used by the provider tests and the load benchmark.
+pub struct MockUpstream {
+    addr: SocketAddr,
+    completions: std::sync::Arc<AtomicU64>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MockUpstream {
+    pub fn start(opts: MockOptions) -> std::io::Result<Self> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), opts)
+    }
+
+    /// Listens on `addr` (must be a loopback address for tests and benchmarks).
+    pub fn start_on(addr: SocketAddr, opts: MockOptions) -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let completions = std::sync::Arc::new(AtomicU64::new(0));
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+        let counter = completions.clone();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("sf-mock-upstream".into())
+            .spawn(move || rt.block_on(mock_main(listener, opts, counter, stop_rx)))?;
+        Ok(Self {
+            addr,
+            completions,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>/v1`, the shape of an OpenAI-compatible base URL.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Completions answered so far.
+    pub fn completions(&self) -> u64 {
+        self.completions.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for MockUpstream {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn mock_main(
+    listener: std::net::TcpListener,
+    opts: MockOptions,
+    counter: std::sync::Arc<AtomicU64>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+        return;
+    };
+    let opts = std::sync::Arc::new(opts);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let opts = opts.clone();
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| {
+                        let opts = opts.clone();
+                        let counter = counter.clone();
+                        async move { Ok::<_, std::convert::Infallible>(mock_answer(req, &opts, &counter).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+            _ = &mut stop => return,
+        }
+    }
+}
+
+async fn mock_answer(
+    req: http::Request<hyper::body::Incoming>,
+    opts: &MockOptions,
+    counter: &AtomicU64,
+) -> http::Response<http_body_util::Full<bytes::Bytes>> {
+    use http_body_util::BodyExt;
+    let json = |status: u16, body: String| {
+        let mut res = http::Response::new(http_body_util::Full::new(bytes::Bytes::from(body)));
+        *res.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
+        res.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        res
+    };
+    let path = req.uri().path().to_owned();
+    if req.method() == http::Method::GET && path == "/redirect" {
+        let mut res = json(302, "{}".to_owned());
+        res.headers_mut().insert(
+            http::header::LOCATION,
+            http::HeaderValue::from_static("/elsewhere"),
+        );
+        return res;
+    }
+    if req.method() != http::Method::POST || !path.ends_with("/chat/completions") {
+        return json(404, "{\"error\":{\"message\":\"not found\"}}".to_owned());
+    }
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return json(400, "{\"error\":{\"message\":\"bad body\"}}".to_owned()),
+    };
+    let model = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("model").and_then(|m| m.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "mock-model".to_owned());
+    if opts.delay_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(opts.delay_ms)).await;
+    }
+    counter.fetch_add(1, Ordering::SeqCst);
+    let answer = serde_json::json!({
+        "id": "chatcmpl-mock",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": opts.content},
+            "finish_reason": "stop"
+        }],
+        "usage": {
+            "prompt_tokens": opts.prompt_tokens,
+            "completion_tokens": opts.completion_tokens,
+            "total_tokens": opts.prompt_tokens + opts.completion_tokens
+        }
+    });
+    json(200, answer.to_string())
+}

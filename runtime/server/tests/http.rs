@@ -1,0 +1,255 @@
+//! The server over real sockets: status, headers and exact bodies, body cap,
+//! keep-alive, graceful shutdown.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use sf_server::testing::TestServer;
+
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn body_str(&self) -> &str {
+        std::str::from_utf8(&self.body).unwrap()
+    }
+}
+
+/// Reads one HTTP/1.1 response (Content-Length framed) from `s`.
+fn read_response(s: &mut TcpStream) -> Response {
+    read_response_to(s, false)
+}
+
+/// `head_request`: the answer to HEAD carries a length but no body.
+fn read_response_to(s: &mut TcpStream, head_request: bool) -> Response {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        let n = s.read(&mut byte).unwrap();
+        assert_eq!(
+            n,
+            1,
+            "connection closed before the response head ended: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8(buf).unwrap();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (n, v) = l.split_once(':').unwrap();
+            (n.trim().to_owned(), v.trim().to_owned())
+        })
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .map(|(_, v)| v.parse().unwrap())
+        .unwrap_or(0);
+    let len = if head_request { 0 } else { len };
+    let mut r = Response {
+        status,
+        headers,
+        body: vec![0; len],
+    };
+    s.read_exact(&mut r.body).unwrap();
+    r
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
+}
+
+fn send(addr: SocketAddr, raw: &str) -> Response {
+    let mut s = connect(addr);
+    s.write_all(raw.as_bytes()).unwrap();
+    read_response(&mut s)
+}
+
+fn server() -> TestServer {
+    TestServer::start([("ENVIRONMENT", "local")]).unwrap()
+}
+
+const NOT_FOUND: &str = r#"{"error":{"code":"BAD_REQUEST","message":"Not found"}}"#;
+const TOO_LARGE: &str = r#"{"error":{"code":"BAD_REQUEST","message":"Request body too large"}}"#;
+
+#[test]
+fn healthz_is_json_no_store() {
+    let srv = server();
+    let before = sf_server::host::system_now_ms();
+    let r = send(
+        srv.addr(),
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["service"], "sanfrancisco");
+    assert_eq!(v["env"], "local");
+    let ts = v["ts"].as_u64().unwrap();
+    assert!(ts >= before && ts <= sf_server::host::system_now_ms());
+
+    let mut c = connect(srv.addr());
+    c.write_all(b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let head = read_response_to(&mut c, true);
+    assert_eq!(head.status, 200);
+    let mut rest = Vec::new();
+    assert_eq!(
+        c.read_to_end(&mut rest).unwrap(),
+        0,
+        "HEAD must not carry a body"
+    );
+    assert_eq!(head.header("cache-control"), Some("no-store"));
+}
+
+#[test]
+fn unknown_path_is_contract_404() {
+    let srv = server();
+    for raw in [
+        "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+        "GET /healthz/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ] {
+        let r = send(srv.addr(), raw);
+        assert_eq!(r.status, 404, "{raw}");
+        assert_eq!(r.body_str(), NOT_FOUND);
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+    }
+}
+
+#[test]
+fn keep_alive_serves_many_requests_on_one_connection() {
+    let srv = server();
+    let mut s = connect(srv.addr());
+    for _ in 0..5 {
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        assert_eq!(read_response(&mut s).status, 200);
+        s.write_all(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let r = read_response(&mut s);
+        assert_eq!((r.status, r.body_str()), (404, NOT_FOUND));
+    }
+}
+
+#[test]
+fn oversized_bodies_get_413() {
+    let srv =
+        TestServer::start_with([("ENVIRONMENT", "local")], |c| c.max_body_bytes = 1_000).unwrap();
+    // Declared too large: refused before reading.
+    let r = send(
+        srv.addr(),
+        "POST /v1/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1001\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(r.status, 413);
+    assert_eq!(r.body_str(), TOO_LARGE);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    // Chunked (no declared length): refused once the cap is passed.
+    let chunk = "a".repeat(600);
+    let raw = format!(
+        "POST /v1/execute HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n258\r\n{chunk}\r\n258\r\n{chunk}\r\n0\r\n\r\n"
+    );
+    let r = send(srv.addr(), &raw);
+    assert_eq!((r.status, r.body_str()), (413, TOO_LARGE));
+    // At the cap exactly: passed to the core (which has no such route).
+    let body = "a".repeat(1_000);
+    let raw = format!("POST /v1/nope HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n{body}");
+    let r = send(srv.addr(), &raw);
+    assert_eq!((r.status, r.body_str()), (404, NOT_FOUND));
+}
+
+#[test]
+fn graceful_shutdown_finishes_in_flight_request() {
+    let srv = server();
+    let addr = srv.addr();
+    let mut s = connect(addr);
+    // Head and half the body: the request is in flight in the server.
+    s.write_all(b"POST /v1/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    srv.trigger_shutdown();
+    std::thread::sleep(Duration::from_millis(200));
+    // New connections are no longer accepted...
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "listener still open after shutdown"
+    );
+    // ...but the request in flight completes with its full answer.
+    s.write_all(b"56789").unwrap();
+    let r = read_response(&mut s);
+    assert_eq!((r.status, r.body_str()), (404, NOT_FOUND));
+    // Then the connection is closed rather than kept alive.
+    let mut rest = Vec::new();
+    assert_eq!(s.read_to_end(&mut rest).unwrap(), 0);
+    srv.shutdown().unwrap();
+}
+
+#[test]
+fn shutdown_closes_idle_keep_alive_connections_promptly() {
+    let srv = server();
+    let mut s = connect(srv.addr());
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_response(&mut s).status, 200);
+    let t = std::time::Instant::now();
+    srv.shutdown().unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "shutdown waited {:?}",
+        t.elapsed()
+    );
+    let mut rest = Vec::new();
+    assert_eq!(s.read_to_end(&mut rest).unwrap_or(0), 0);
+}
+
+#[test]
+fn second_server_on_a_busy_port_fails_with_bind_error() {
+    let srv = server();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let err = sf_server::start(sf_server::ServeConfig {
+        addr,
+        data_dir: srv.data_dir().to_path_buf(),
+        threads: 1,
+        vars: Some(sf_server::NativeVars::default()),
+        ..sf_server::ServeConfig::default()
+    })
+    .err()
+    .expect("bind must fail");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&addr.to_string()) && msg.contains("--addr"),
+        "{msg}"
+    );
+}
