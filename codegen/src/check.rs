@@ -773,6 +773,9 @@ pub fn check(src: &Sources, raw: &Raw) -> Result<Policy, Diagnostics> {
     plan_profiles.sort_unstable();
     plan_profiles.dedup();
     for (a, ra) in agent_defs.iter().zip(&agent_locs) {
+        if a.providers.len() != ra.providers.value.len() {
+            continue; // an unknown provider was already reported
+        }
         let reachable: Vec<usize> = match curated.iter().find(|(t, _)| *t == a.task_class) {
             Some((_, p)) => vec![*p],
             None => plan_profiles.clone(),
@@ -808,7 +811,13 @@ pub fn check(src: &Sources, raw: &Raw) -> Result<Policy, Diagnostics> {
     let ceilings = budget(ck, &braw.ceilings.value, None);
     let mint_caps = budget(ck, &braw.mint_caps.value, None);
     let mut minibob: Vec<Option<Budget>> = vec![None; stages.names.len()];
-    for (st, b) in &braw.minibob.0 {
+    let minibob_plan = plans_ns
+        .resolve(ck, load::BUDGETS, &braw.minibob.plan)
+        .and_then(|i| plans.iter().position(|(n, _)| n.name == plans_ns.names[i]));
+    let minibob_agent = agent_ns
+        .resolve(ck, load::BUDGETS, &braw.minibob.agent)
+        .and_then(|i| agent_defs.iter().position(|a| a.name == agent_ns.names[i]));
+    for (st, b) in &braw.minibob.stages.0 {
         let b = budget(ck, &b.value, Some((mint_caps, "mint cap")));
         if let Some(i) = stages.resolve(ck, load::BUDGETS, st) {
             if minibob[i].is_some() {
@@ -1044,6 +1053,8 @@ pub fn check(src: &Sources, raw: &Raw) -> Result<Policy, Diagnostics> {
             })
             .collect(),
         minibob,
+        minibob_plan: minibob_plan.unwrap_or(0),
+        minibob_agent: minibob_agent.unwrap_or(0),
         routes: route_defs,
         jobs,
         lexicon,
@@ -1237,4 +1248,25 @@ pub fn fnv1a_utf16(s: &str) -> String {
         h = h.wrapping_mul(16_777_619);
     }
     format!("{h:08x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlap_of_route_patterns() {
+        assert!(paths_overlap("/a/{id}", "/a/b"));
+        assert!(paths_overlap("/a/b", "/a/b"));
+        assert!(!paths_overlap("/a/b", "/a/b/c"));
+        assert!(!paths_overlap("/v1/l10n", "/v1/l10n/plan"));
+        assert!(!paths_overlap("/a/{id}", "/b/{id}"));
+    }
+
+    #[test]
+    fn fnv1a_matches_reference_values() {
+        assert_eq!(fnv1a_utf16(""), "811c9dc5");
+        assert_eq!(fnv1a_utf16("a"), "e40c292c");
+        assert_eq!(fnv1a_utf16("foobar"), "bf9cf968");
+    }
 }

@@ -152,6 +152,19 @@ fn caret_width(line: &str, col0: usize) -> usize {
         return end.map(|e| e + 2).unwrap_or(rest.len()).max(1);
     }
     if first == '{' || first == '[' {
+        // The whole flow collection when it closes on this line.
+        let close = if first == '{' { '}' } else { ']' };
+        let mut depth = 0usize;
+        for (i, &c) in rest.iter().enumerate() {
+            if c == first {
+                depth += 1;
+            } else if c == close {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+        }
         return 1;
     }
     let mut n = 0;
@@ -256,6 +269,7 @@ mod tests {
     fn caret_covers_quoted_and_plain_scalars() {
         assert_eq!(caret_width(r#"  path: "/v1/x" # c"#, 8), 7);
         assert_eq!(caret_width("  auth: beerer", 8), 6);
-        assert_eq!(caret_width("  - { id: a, b: c }", 4), 1);
+        assert_eq!(caret_width("  - { id: a, b: c }", 4), 15);
+        assert_eq!(caret_width("  x: [a, [b]", 5), 1);
     }
 }

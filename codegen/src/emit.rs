@@ -281,6 +281,12 @@ pub fn emit(p: &Policy) -> TokenStream {
         }
     });
 
+    let mb_plan = {
+        let v = id(&p.plans[p.minibob_plan].0.ident);
+        quote!(Plan::#v)
+    };
+    let mb_agent = av[p.minibob_agent].clone();
+
     // Methods, routes.
     let used = p.used_methods();
     let method_items: Vec<(String, String)> = used
@@ -570,6 +576,11 @@ pub fn emit(p: &Policy) -> TokenStream {
         pub const MINT_CAPS: Budget = #mint_caps;
         /// Upper bounds every budget cell was checked against.
         pub const BUDGET_CEILINGS: Budget = #ceilings;
+
+        /// The plan whose grants get [`minibob_override`] budgets.
+        pub const MINIBOB_PLAN: Plan = #mb_plan;
+        /// The agent those grants are for.
+        pub const MINIBOB_AGENT: Agent = #mb_agent;
 
         /// The budgets of Minibob grants at an exposure stage.
         pub fn minibob_override(stage: Stage) -> ::core::option::Option<Budget> {

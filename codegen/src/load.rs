@@ -187,6 +187,10 @@ fn options() -> serde_saphyr::Options {
 /// positioned diagnostic.
 pub fn parse<T: DeserializeOwned>(sources: &Sources, rel: &'static str) -> Result<T, Diagnostic> {
     let text = sources.text(rel).unwrap_or("");
+    // First walk the whole document without a schema, so resource limits
+    // (alias replay, depth) are hit before any type error could hide them.
+    serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(text, options())
+        .map_err(|e| yaml_diag(sources, rel, &e))?;
     serde_saphyr::from_str_with_options::<T>(text, options())
         .map_err(|e| yaml_diag(sources, rel, &e))
 }
@@ -210,7 +214,7 @@ fn yaml_diag(sources: &Sources, rel: &str, e: &serde_saphyr::Error) -> Diagnosti
 /// serde-saphyr appends " at line N column M" to plain messages; the location
 /// is printed separately, so drop it.
 fn strip_location_suffix(msg: &str) -> String {
-    match msg.rfind(" at line ") {
+    match msg.find(" at line ") {
         Some(i) => msg[..i].to_string(),
         None => msg.to_string(),
     }
@@ -220,18 +224,18 @@ fn strip_location_suffix(msg: &str) -> String {
 fn explain_yaml_error(msg: String, rel: &str) -> (String, Option<String>) {
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         let wrong = rest.split('`').next().unwrap_or("");
-        let expected: Vec<&str> = rest
-            .split("expected ")
-            .nth(1)
-            .map(|e| {
-                e.split('`')
-                    .enumerate()
-                    .filter(|(i, _)| i % 2 == 1)
-                    .map(|(_, s)| s)
+        let expected: Vec<String> = rest
+            .split_once("expected ")
+            .map(|(_, e)| {
+                e.trim_start_matches("one of ")
+                    .replace(" or ", ", ")
+                    .split(',')
+                    .map(|f| f.trim().trim_matches('`').to_string())
+                    .filter(|f| !f.is_empty())
                     .collect()
             })
             .unwrap_or_default();
-        let help = match crate::diag::did_you_mean(wrong, expected.iter().copied()) {
+        let help = match crate::diag::did_you_mean(wrong, expected.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`?"),
             None if expected.is_empty() => "remove this field".to_string(),
             None => format!(
@@ -252,11 +256,30 @@ fn explain_yaml_error(msg: String, rel: &str) -> (String, Option<String>) {
         );
     }
     let lower = msg.to_lowercase();
-    if lower.contains("budget") || lower.contains("depth") || lower.contains("alias") {
+    if ["budget", "depth", "alias", "recursion", "nesting", "limit"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        // Keep only the limit's name; the counters mean nothing to an editor.
+        let what = msg.split(':').next().unwrap_or(&msg).trim().to_string();
         return (
-            format!("YAML rejected: {msg}"),
-            Some("policy files must be shallow and may use only a few anchors/aliases; expand them by hand".into()),
+            format!(
+                "YAML rejected: {what} (a policy file may not nest deeply or expand many aliases)"
+            ),
+            Some("write the values out instead of nesting or aliasing them".into()),
         );
     }
-    (format!("invalid YAML: {msg}"), None)
+    if lower.starts_with("invalid type")
+        || lower.starts_with("invalid value")
+        || lower.contains("expected")
+    {
+        return (
+            format!("{msg} in {rel}"),
+            Some("see the comments at the top of the file for the expected shape".into()),
+        );
+    }
+    (
+        format!("invalid YAML: {msg}"),
+        Some("the YAML is malformed here or just before: look for an unclosed `[` or `{`, a missing quote, or wrong indentation".into()),
+    )
 }

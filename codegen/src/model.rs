@@ -232,6 +232,9 @@ pub struct Policy {
     pub stages: Vec<Named>,
     /// One per stage.
     pub minibob: Vec<Option<Budget>>,
+    /// The plan and agent the Minibob overrides apply to.
+    pub minibob_plan: usize,
+    pub minibob_agent: usize,
     pub routes: Vec<RouteDef>,
     pub jobs: Vec<(String, String)>,
     pub lexicon: Lexicon,
@@ -396,7 +399,7 @@ impl Policy {
             "curated": curated,
             "ceilings": self.ceilings.to_json(),
             "mintCaps": self.mint_caps.to_json(),
-            "minibob": minibob,
+            "minibob": {"plan": self.plans[self.minibob_plan].0.name, "agent": self.agents[self.minibob_agent].name, "stages": minibob},
             "environments": self.environments.iter().map(|e| e.name.clone()).collect::<Vec<_>>(),
             "stages": self.stages.iter().map(|e| e.name.clone()).collect::<Vec<_>>(),
             "routes": explain["routes"],

@@ -140,8 +140,17 @@ pub struct ProfileModels {
 pub struct BudgetsFile {
     pub ceilings: S<Budget>,
     pub mint_caps: S<Budget>,
-    pub minibob: Entries<S<Budget>>,
+    pub minibob: Minibob,
     pub budgets: Entries<Entries<S<Budget>>>,
+}
+
+/// The budgets of one plan's grants for one agent per exposure stage.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Minibob {
+    pub plan: S<String>,
+    pub agent: S<String>,
+    pub stages: Entries<S<Budget>>,
 }
 
 /// Signed so that a negative number is reported as "must be positive" with its
