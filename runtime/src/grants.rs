@@ -202,13 +202,18 @@ const SIG_MISMATCH: &str = "Grant signature mismatch";
 /// space an attacker can use.
 ///
 /// Errors are the 401s of CONTRACT.md 3.3/3.4 (`GRANT_INVALID`, or
-/// `GRANT_EXPIRED "Grant expired"`).
+/// `GRANT_EXPIRED "Grant expired"`). A secret that is empty after trimming
+/// is a `500 PROVIDER_ERROR(sanfrancisco) "Missing AI_GRANT_HMAC_SECRET"`
+/// whatever the token: an empty HMAC key would let anyone mint grants.
 pub fn verify_grant(
     token: &str,
     secret: &[u8],
     now_ms: u64,
     names: &GrantNames<'_>,
 ) -> Result<Grant, ApiError> {
+    if secret_is_blank(secret) {
+        return Err(ApiError::missing_var("AI_GRANT_HMAC_SECRET"));
+    }
     // 1. Format: exactly three dot-separated parts, the first `v1`.
     let mut parts = token.split('.');
     let (Some(version), Some(payload_b64), Some(sig_b64), None) =
@@ -309,6 +314,13 @@ fn mac_matches(secret: &[u8], payload_b64: &str, sig: &[u8]) -> bool {
     }
     let trimmed_ok = ct_eq(&hmac_sha256_parts(trimmed, &parts), sig);
     raw_ok | trimmed_ok
+}
+
+fn secret_is_blank(secret: &[u8]) -> bool {
+    match std::str::from_utf8(secret) {
+        Ok(s) => js_trim(s).is_empty(),
+        Err(_) => secret.is_empty(),
+    }
 }
 
 fn non_empty_str<'v>(o: &'v Map<String, Value>, key: &str) -> Option<&'v str> {
@@ -642,7 +654,11 @@ pub fn outcome_signature(secret: &str, body: &[u8]) -> String {
 /// trimmed by the caller, as step 1 does) against the raw body bytes. Like the
 /// original this is a string comparison: padded or standard-alphabet forms
 /// are not accepted here.
+/// A blank secret never verifies (the route answers 500 before calling this).
 pub fn verify_outcome_signature(secret: &str, body: &[u8], signature: &str) -> bool {
+    if js_trim(secret).is_empty() {
+        return false;
+    }
     ct_eq(
         outcome_signature(secret, body).as_bytes(),
         signature.as_bytes(),

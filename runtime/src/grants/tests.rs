@@ -218,6 +218,40 @@ fn grants_minted_by_an_independent_implementation_verify() {
 // --- 401s in order -------------------------------------------------------
 
 #[test]
+fn blank_secret_is_a_500_naming_the_variable() {
+    let v = fixture("contract.json");
+    let token = v["grant"]["token"].as_str().unwrap_or_default();
+    for secret in [&b""[..], b"  \n", b"\t"] {
+        let e = verify_grant(token, secret, NOW_MS, &names())
+            .err()
+            .unwrap_or_else(|| panic!("must fail"));
+        assert_eq!(
+            (e.status, e.code, e.message.as_str(), e.provider.as_deref()),
+            (
+                500,
+                ErrorCode::ProviderError,
+                "Missing AI_GRANT_HMAC_SECRET",
+                Some("sanfrancisco")
+            )
+        );
+    }
+    // Even for a token MACed with the empty key.
+    let forged = sign_text(&js_stringify(&base_payload()), b"");
+    assert_eq!(
+        verify_grant(&forged, b"", NOW_MS, &names())
+            .err()
+            .map(|e| e.status),
+        Some(500)
+    );
+    let body = b"{}";
+    assert!(!verify_outcome_signature(
+        " ",
+        body,
+        &outcome_signature("", body)
+    ));
+}
+
+#[test]
 fn format_errors() {
     for t in [
         "abc", "", "v1.a", "v1.a.b.c", "v2.a.b", "V1.a.b", "v1..b.c", "....",
