@@ -12,7 +12,9 @@ use crate::commands::{self, Command};
 use crate::events;
 use crate::gateway::{ConsumeError, Gateway};
 use crate::outcome;
+use crate::policy;
 use crate::ports::Host;
+use crate::retention;
 
 pub async fn consume<H: Host>(
     gw: &Rc<Gateway<H>>,
@@ -45,5 +47,43 @@ pub async fn consume<H: Host>(
     events::store_event(gw, &body).await
 }
 
-/// Runs the jobs the policy schedules on `cron`.
-pub async fn scheduled<H: Host>(_gw: &Rc<Gateway<H>>, _cron: &str) {}
+/// Runs the jobs the policy schedules on `cron` (`policy::SCHEDULED_JOBS`;
+/// the host's cron triggers must use the same expressions). A job's failure
+/// is logged and does not stop the others; the next firing tries again.
+pub async fn scheduled<H: Host>(gw: &Rc<Gateway<H>>, cron: &str) {
+    let jobs: Vec<&str> = policy::SCHEDULED_JOBS
+        .iter()
+        .filter(|(c, _)| c.trim() == cron.trim())
+        .map(|(_, job)| *job)
+        .collect();
+    if jobs.is_empty() {
+        eprintln!(
+            "scheduled: no job is scheduled on cron {cron:?} (policy/endpoints.yaml scheduledJobs)"
+        );
+    }
+    for job in jobs {
+        run_job(gw, job).await;
+    }
+}
+
+/// Runs one named job now (the scheduler, or an operator).
+pub async fn run_job<H: Host>(gw: &Rc<Gateway<H>>, job: &str) {
+    match job {
+        "retention" => match retention::run(gw).await {
+            Ok(r) => eprintln!(
+                "scheduled: retention deleted {} raw log(s) dated before {}{}",
+                r.deleted,
+                r.cutoff_day,
+                if r.capped {
+                    " (per-run cap reached; the next run continues)"
+                } else {
+                    ""
+                }
+            ),
+            Err(e) => eprintln!("scheduled: retention failed: {e}"),
+        },
+        other => eprintln!(
+            "scheduled: unknown job {other:?} (known: retention); fix policy/endpoints.yaml scheduledJobs"
+        ),
+    }
+}

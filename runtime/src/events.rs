@@ -48,20 +48,24 @@ pub fn interaction_event(
 }
 
 /// Sends the event after the response is on its way. Without a queue binding
-/// (wrangler's `env.local`) the event is written directly, still deferred.
+/// (wrangler's `env.local`), or when the send fails, the event is filed
+/// directly, still deferred: a queue outage costs latency in the background,
+/// never the record and never the caller's response.
 pub fn emit<H: Host>(gw: &Rc<Gateway<H>>, event: Value) {
     let gw2 = Rc::clone(gw);
     gw.host().defer(Box::pin(async move {
         let request_id = event["requestId"].as_str().unwrap_or_default().to_owned();
-        let sent = match gw2.host().queue() {
+        let queued = match gw2.host().queue() {
             Some(q) => q.send(&event).await.map_err(|e| e.to_string()),
-            None => store_event(&gw2, &event)
-                .await
-                .map_err(|e| format!("{e:?}")),
+            None => Err("no queue bound".to_owned()),
         };
-        if let Err(e) = sent {
-            // Never the event body: it may hold user input.
-            eprintln!("events: could not enqueue event requestId={request_id}: {e}");
+        if let Err(send_err) = queued {
+            if let Err(e) = store_event(&gw2, &event).await {
+                // Never the event body: it may hold user input.
+                eprintln!(
+                    "events: event requestId={request_id} lost: enqueue failed ({send_err}) and direct filing failed ({e:?})"
+                );
+            }
         }
     }));
 }
@@ -194,7 +198,15 @@ pub fn index_row(event: &Value, runtime_env: &str) -> Vec<(&'static str, SqlValu
         ("scopesTouched", scopes),
         ("ctaAction", s(&result["cta"]["action"])),
         ("promptVersion", s(&meta["promptVersion"])),
-        ("policyVersion", s(&meta["policyVersion"])),
+        // The agent's own version wins; otherwise the gateway policy that
+        // served the request (every event carries it).
+        (
+            "policyVersion",
+            match s(&meta["policyVersion"]) {
+                SqlValue::Null => s(&event["policyVersion"]),
+                v => v,
+            },
+        ),
         ("dictionaryHash", s(&meta["dictionaryHash"])),
         ("aiProfile", s(&event["ai"]["profile"])),
         ("taskClass", s(&event["ai"]["taskClass"])),
@@ -231,8 +243,107 @@ pub fn validate_event(event: &Value) -> Result<(), String> {
     Ok(())
 }
 
-/// Files one event: the raw log first, then the index row. Both writes keep
-/// the first version, so a redelivered message changes nothing.
+/// Longest session id or locale copied into `sf_sessions`; longer values are
+/// not identifiers we can trust as keys and are left out.
+const MAX_SESSION_FIELD_LEN: usize = 256;
+
+fn bounded_str(v: &Value) -> Option<&str> {
+    v.as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && s.len() <= MAX_SESSION_FIELD_LEN)
+}
+
+/// The session an event belongs to, from grant-signed fields only (never
+/// from `input`, which the caller controls): `trace.sessionId`, else the
+/// anonymous subject's `sub.sessionId`.
+pub fn session_id_of(event: &Value) -> Option<&str> {
+    bounded_str(&event["trace"]["sessionId"])
+        .or_else(|| bounded_str(&event["subject"]["sessionId"]))
+}
+
+/// `sub.kind` and the subject key (`sessionId`, `userId:workspaceId` or `serviceId`).
+fn subject_of(event: &Value) -> (Option<&str>, Option<String>) {
+    let sub = &event["subject"];
+    let kind = bounded_str(&sub["kind"]);
+    let id = match kind {
+        Some("anon") => bounded_str(&sub["sessionId"]).map(str::to_owned),
+        Some("user") => match (
+            bounded_str(&sub["userId"]),
+            bounded_str(&sub["workspaceId"]),
+        ) {
+            (Some(u), Some(w)) => Some(format!("{u}:{w}")),
+            (Some(u), None) => Some(u.to_owned()),
+            _ => None,
+        },
+        Some("service") => bounded_str(&sub["serviceId"]).map(str::to_owned),
+        _ => None,
+    };
+    (kind, id)
+}
+
+/// The D1 writes of one event, applied as one batch (one transaction): the
+/// `copilot_events_v1` index row, the `sf_sessions` row of its session and
+/// its `sf_interactions` row. Every statement keeps the first version, so a
+/// replayed batch changes nothing.
+pub fn index_statements(event: &Value, runtime_env: &str, r2_key: &str) -> Vec<SqlStatement> {
+    let row = index_row(event, runtime_env);
+    let cols: Vec<&str> = row.iter().map(|(c, _)| *c).collect();
+    let mut stmts = vec![SqlStatement::new(
+        format!(
+            "INSERT OR IGNORE INTO copilot_events_v1 ({}) VALUES ({})",
+            cols.join(", "),
+            vec!["?"; cols.len()].join(", ")
+        ),
+        row.into_iter().map(|(_, v)| v).collect(),
+    )];
+    let request_id = event["requestId"].as_str().unwrap_or_default();
+    let agent_id = event["agentId"].as_str().unwrap_or_default();
+    let occurred = event["occurredAtMs"].as_f64().unwrap_or(0.0) as i64;
+    let session = session_id_of(event);
+    if let Some(session_id) = session {
+        let (kind, subject_id) = subject_of(event);
+        // Events can arrive out of order: the session starts at the earliest
+        // interaction seen, whatever the delivery order (min is idempotent).
+        stmts.push(SqlStatement::new(
+            "INSERT INTO sf_sessions (id, agent_id, created_at_ms, subject_kind, subject_id, locale) \
+             VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT(id) DO UPDATE SET created_at_ms = min(created_at_ms, excluded.created_at_ms)",
+            vec![
+                session_id.into(),
+                agent_id.into(),
+                SqlValue::Integer(occurred),
+                kind.into(),
+                subject_id.into(),
+                bounded_str(&event["trace"]["locale"]).into(),
+            ],
+        ));
+    }
+    stmts.push(SqlStatement::new(
+        "INSERT OR IGNORE INTO sf_interactions (id, session_id, agent_id, created_at_ms, r2_key, score) \
+         VALUES (?, ?, ?, ?, ?, NULL)",
+        vec![
+            request_id.into(),
+            session.into(),
+            agent_id.into(),
+            SqlValue::Integer(occurred),
+            r2_key.into(),
+        ],
+    ));
+    stmts
+}
+
+/// Files one event. Order and idempotency:
+/// 1. an existing `copilot_events_v1` row for the request id means the event
+///    is filed (first write wins): nothing else happens, not even an R2 write,
+///    so a second event reusing an id (other agent, other day) leaves no
+///    orphan object;
+/// 2. the raw log: an existing object is kept and is what gets indexed (a
+///    crash between the R2 write and the D1 batch resumes from the object);
+/// 3. the D1 batch of [`index_statements`], derived from the stored object,
+///    so the row never differs from its object.
+///
+/// Port failures answer `Retry` (the host redelivers with backoff); messages
+/// that are not events, or an object that is not this event's, `Reject`.
 pub async fn store_event<H: Host>(gw: &Gateway<H>, event: &Value) -> Result<(), ConsumeError> {
     validate_event(event).map_err(ConsumeError::Reject)?;
     let env = gw
@@ -241,35 +352,55 @@ pub async fn store_event<H: Host>(gw: &Gateway<H>, event: &Value) -> Result<(), 
     let request_id = event["requestId"].as_str().unwrap_or_default();
     let agent_id = event["agentId"].as_str().unwrap_or_default();
     let occurred = event["occurredAtMs"].as_f64().unwrap_or(0.0) as i64;
-    let key = raw_log_key(&env, agent_id, occurred, request_id);
     let host = gw.host();
+    let retry = |what: &str, e: crate::ports::PortError| {
+        ConsumeError::Retry(format!("event {request_id}: {what}: {e}"))
+    };
+    let filed = host
+        .sql()
+        .query(SqlStatement::new(
+            "SELECT 1 AS filed FROM copilot_events_v1 WHERE requestId = ?",
+            vec![request_id.into()],
+        ))
+        .await
+        .map_err(|e| retry("reading copilot_events_v1", e))?;
+    if !filed.is_empty() {
+        return Ok(());
+    }
+    let key = raw_log_key(&env, agent_id, occurred, request_id);
     let existing = host
         .blob()
         .get(&key)
         .await
-        .map_err(|e| ConsumeError::Retry(e.to_string()))?;
-    if existing.is_none() {
-        let body = serde_json::to_vec(event).map_err(|e| ConsumeError::Reject(e.to_string()))?;
-        host.blob()
-            .put(&key, body, "application/json")
-            .await
-            .map_err(|e| ConsumeError::Retry(e.to_string()))?;
-    }
-    let row = index_row(event, &env);
-    let cols: Vec<&str> = row.iter().map(|(c, _)| *c).collect();
-    let sql = format!(
-        "INSERT OR IGNORE INTO copilot_events_v1 ({}) VALUES ({})",
-        cols.join(", "),
-        vec!["?"; cols.len()].join(", ")
-    );
+        .map_err(|e| retry("reading the raw log", e))?;
+    let stored: Value = match existing {
+        Some(bytes) => {
+            let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                ConsumeError::Reject(format!(
+                    "raw log {key} exists but is not JSON ({e}); inspect or delete it, then replay"
+                ))
+            })?;
+            if validate_event(&v).is_err() || v["requestId"].as_str() != Some(request_id) {
+                return Err(ConsumeError::Reject(format!(
+                    "raw log {key} exists but is not this event; inspect or delete it, then replay"
+                )));
+            }
+            v
+        }
+        None => {
+            let body =
+                serde_json::to_vec(event).map_err(|e| ConsumeError::Reject(e.to_string()))?;
+            host.blob()
+                .put(&key, body, "application/json")
+                .await
+                .map_err(|e| retry("writing the raw log", e))?;
+            event.clone()
+        }
+    };
     host.sql()
-        .execute(SqlStatement::new(
-            sql,
-            row.into_iter().map(|(_, v)| v).collect(),
-        ))
+        .batch(index_statements(&stored, &env, &key))
         .await
-        .map_err(|e| ConsumeError::Retry(e.to_string()))?;
-    Ok(())
+        .map_err(|e| retry("writing the D1 index", e))
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod outcome;
 pub mod policy;
 pub mod ports;
 pub mod providers;
+pub mod retention;
 pub mod routes;
 pub mod secret;
 pub mod time_fmt;
