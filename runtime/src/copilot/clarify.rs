@@ -241,7 +241,8 @@ pub fn is_website_intent(prompt: &str, has_candidates: bool) -> bool {
         )
 }
 
-/// The SDR router's questions (row 6): which page, or rewrite vs. new.
+/// The SDR router's questions (row 6): which page, or rewrite vs. new (not
+/// asked when a link is given: then the page decides what to write).
 pub fn sdr_clarify(
     prompt: &str,
     config: &Map<String, Value>,
@@ -262,7 +263,12 @@ pub fn sdr_clarify(
             "existing", "current", "new", "add", "more", "all", "these", "them",
         ],
     );
-    if rewrite && has_faq_noun(prompt, &w) && !decided && has_existing_questions(config) {
+    if rewrite
+        && !has_candidates
+        && has_faq_noun(prompt, &w)
+        && !decided
+        && has_existing_questions(config)
+    {
         return Some(messages::Ui::RewriteExistingOrNew);
     }
     None

@@ -143,9 +143,12 @@ pub fn is_reply_directive(prompt: &str) -> bool {
         .any(|t| t == "speak" || t == "reply" || t == "respond")
 }
 
+/// A test on a code point: is it in this script?
+type ScriptTest = fn(u32) -> bool;
+
 fn script_language(prompt: &str) -> Option<&'static str> {
     let has = |f: fn(u32) -> bool| prompt.chars().any(|c| f(c as u32));
-    let ranges: [(fn(u32) -> bool, &str); 7] = [
+    let ranges: [(ScriptTest, &str); 7] = [
         (
             |c| (0x0600..=0x06FF).contains(&c) || (0x0750..=0x077F).contains(&c),
             "ar",

@@ -122,7 +122,7 @@ pub fn check(ops: &[Value], controls: &[Control], now_ms: u64) -> Verdict {
 /// naming exactly one offered scope.
 pub fn picked_scope(prompt: &str, offered: &[String]) -> Option<String> {
     let p = prompt.trim().to_lowercase();
-    if offered.iter().any(|s| *s == p) {
+    if offered.contains(&p) {
         return Some(p);
     }
     let w = words(prompt);

@@ -157,7 +157,7 @@ fn store_error() -> ApiError {
 
 enum Read {
     Absent,
-    Mine(Session),
+    Mine(Box<Session>),
     Foreign,
 }
 
@@ -192,7 +192,7 @@ pub async fn load<K: Kv>(
     let key = match read {
         Read::Mine(session) => {
             return Ok(Loaded {
-                session,
+                session: *session,
                 key: primary,
             })
         }
@@ -201,7 +201,10 @@ pub async fn load<K: Kv>(
             let alt = format!("{primary}:{}", &owner[..16]);
             if let Some(raw) = kv.get(&alt).await.map_err(|_| store_error())? {
                 if let Read::Mine(session) = classify(&raw, &owner)? {
-                    return Ok(Loaded { session, key: alt });
+                    return Ok(Loaded {
+                        session: *session,
+                        key: alt,
+                    });
                 }
             }
             alt

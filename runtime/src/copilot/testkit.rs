@@ -204,11 +204,11 @@ impl Clock for FakeClock {
 }
 
 #[derive(Default)]
-pub struct FakeVars(pub HashMap<String, String>);
+pub struct FakeVars(pub RefCell<HashMap<String, String>>);
 
 impl Vars for FakeVars {
     fn var(&self, name: &str) -> Option<String> {
-        self.0.get(name).cloned()
+        self.0.borrow().get(name).cloned()
     }
 }
 
@@ -233,7 +233,7 @@ impl FakeHost {
                 now: Cell::new(1_700_000_000_000),
                 step: Cell::new(0),
             },
-            vars: FakeVars(vars),
+            vars: FakeVars(RefCell::new(vars)),
             inert: Inert,
         }
     }

@@ -48,14 +48,12 @@ pub struct ParsedUrl {
 }
 
 impl ParsedUrl {
-    /// `Ok(port)`, or `Err(())` when the written port is not a number.
-    pub fn effective_port(&self) -> Result<u32, ()> {
+    /// The port the request would use; `None` when the written port is not a number.
+    pub fn effective_port(&self) -> Option<u32> {
         match self.port.as_deref() {
-            None | Some("") => Ok(if self.scheme == "http" { 80 } else { 443 }),
-            Some(p) if p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 6 => {
-                p.parse().map_err(|_| ())
-            }
-            Some(_) => Err(()),
+            None | Some("") => Some(if self.scheme == "http" { 80 } else { 443 }),
+            Some(p) if p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 6 => p.parse().ok(),
+            Some(_) => None,
         }
     }
 
@@ -120,10 +118,7 @@ pub fn parse_url(s: &str) -> Option<ParsedUrl> {
 
 /// `normalizeUrl`: URLs without a scheme are taken as `https://`.
 pub fn normalize_url(candidate: &str) -> Option<ParsedUrl> {
-    let lower = candidate.trim().to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
-        parse_url(candidate)
-    } else if candidate.contains("://") {
+    if candidate.contains("://") {
         parse_url(candidate)
     } else {
         parse_url(&format!("https://{}", candidate.trim()))
@@ -254,9 +249,9 @@ pub fn blocked_reason(url: &ParsedUrl) -> Option<&'static str> {
         return Some("userinfo_not_allowed");
     }
     match url.effective_port() {
-        Err(()) => return Some("invalid_port"),
-        Ok(80 | 443) => {}
-        Ok(_) => return Some("port_not_allowed"),
+        None => return Some("invalid_port"),
+        Some(80 | 443) => {}
+        Some(_) => return Some("port_not_allowed"),
     }
     // A trailing dot names the same host ("localhost." is localhost).
     let host = url.host.strip_suffix('.').unwrap_or(&url.host);
