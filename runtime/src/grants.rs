@@ -115,7 +115,8 @@ impl AiPolicy {
             .map(|(_, m)| m)
     }
 
-    /// The JSON that replaces `payload.ai` (only keys with values; `models` omitted if empty).
+    /// The normalised capsule as the original would have put it back into
+    /// `payload.ai` (only keys with values; `models` omitted if empty).
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("profile".into(), self.profile.clone().into());
@@ -162,8 +163,10 @@ impl AiPolicy {
 /// A verified grant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grant {
-    /// The decoded payload with `ai` replaced by its normalised form; unknown
-    /// fields preserved. `budgets`, `trace` and `sub` are read from here
+    /// The decoded payload exactly as sent, unknown fields preserved. The
+    /// normalised capsule is [`Grant::ai`] (its JSON: [`AiPolicy::to_json`]);
+    /// `raw["ai"]` keeps what Paris sent, which saves re-serialising it on
+    /// every request (events only need `ai.profile`). `budgets`, `trace` and `sub` are read from here
     /// through [`Grant::budgets`], [`Grant::trace`] and [`Grant::sub_json`]
     /// (no copies on the verification path).
     pub raw: Value,
@@ -238,7 +241,7 @@ pub fn verify_grant(
         return Err(invalid("Invalid grant payload"));
     };
     let text = String::from_utf8_lossy(&bytes);
-    let Ok(Value::Object(mut payload)) = serde_json::from_str::<Value>(&text) else {
+    let Ok(Value::Object(payload)) = serde_json::from_str::<Value>(&text) else {
         return Err(invalid("Invalid grant payload"));
     };
 
@@ -285,9 +288,6 @@ pub fn verify_grant(
         Some(Value::Object(ai)) => Some(normalize_ai(ai, names)?),
         _ => None,
     };
-    if let Some(ai) = &ai {
-        payload.insert("ai".into(), ai.to_json());
-    }
 
     Ok(Grant {
         raw: Value::Object(payload),

@@ -569,7 +569,7 @@ fn ai_selected_provider_and_models() {
 }
 
 #[test]
-fn ai_is_normalised_and_replaces_the_payload_field() {
+fn ai_is_normalised() {
     let ai = json!({
         "profile": "paid_standard",
         "allowedProviders": [" openai", "deepseek", "deepseek"],
@@ -604,8 +604,10 @@ fn ai_is_normalised_and_replaces_the_payload_field() {
     );
     // deepseek dropped (default not in allowed), groq not allowed, mistral unknown, anthropic not an object.
     assert_eq!(a.models.len(), 1);
+    // `raw` keeps the capsule as sent; the normalised JSON is `to_json`.
+    assert_eq!(g.raw["ai"]["selectedProvider"], " deepseek ");
     assert_eq!(
-        js_stringify(&g.raw["ai"]),
+        js_stringify(&a.to_json()),
         r#"{"profile":"paid_standard","allowedProviders":["openai","deepseek","deepseek"],"defaultProvider":"openai","allowModelChoice":true,"selectedProvider":"deepseek","selectedModel":"deepseek-reasoner","models":{"openai":{"defaultModel":"gpt-5-mini","allowed":["gpt-5-mini","gpt-4o-mini"]}},"tokenBudgetDay":1000}"#
     );
 }
