@@ -151,6 +151,20 @@ e2e() {
 
     state="$ROOT/.wrangler/e2e-state"
     rm -rf "$state"
+    trap 'stop_all' EXIT
+    # A tiny upstream for the fetch port's self-test: /echo answers, /hang never does.
+    local echo_port
+    echo_port=$(free_port)
+    node -e '
+        const port = Number(process.argv[1]);
+        require("http").createServer((q, r) => {
+          if (q.url === "/hang") return;
+          let b = ""; q.on("data", d => b += d).on("end", () => {
+            r.writeHead(201, { "x-echo": "1", "content-type": "text/plain" });
+            r.end(`${q.method} ${b} ${q.headers["x-sf-test"] || ""}`);
+          });
+        }).listen(port, "127.0.0.1");' "$echo_port" &
+    ECHO_PID=$!
     # Secrets and provider settings for the run (read by wrangler dev from .dev.vars next to
     # the config). The conformance suite is started with the same values.
     export AI_GRANT_HMAC_SECRET="${AI_GRANT_HMAC_SECRET:-e2e-grant-secret-not-for-production}"
@@ -161,6 +175,8 @@ AI_GRANT_HMAC_SECRET="$AI_GRANT_HMAC_SECRET"
 PARIS_DEV_JWT="$PARIS_DEV_JWT"
 DEEPSEEK_API_KEY="e2e-upstream-key"
 DEEPSEEK_BASE_URL="http://127.0.0.1:$SF_MOCK_PORT"
+SF_SELFTEST="1"
+SF_SELFTEST_ECHO_URL="http://127.0.0.1:$echo_port"
 EOF
     migrate "$state"
 
@@ -172,7 +188,6 @@ EOF
     setsid wrangler dev --config "$DEV_CONFIG" "${ENV_ARGS[@]}" --local --ip 127.0.0.1 --port "$port" \
         --inspector-port "$iport" --persist-to "$state" --test-scheduled >"$log" 2>&1 &
     WRANGLER_PID=$!
-    trap 'stop_wrangler' EXIT
 
     ready_ms=""
     for _ in $(seq 1 600); do
@@ -210,6 +225,42 @@ EOF
     sched=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$base/__scheduled?cron=0+2+*+*+*")
     if [[ "$sched" == 200 ]]; then pass "scheduled handler ran (cron 0 2 * * *)"; else fail "scheduled handler" "status $sched"; fi
 
+    # ---- the ports on workerd's real bindings (runtime/worker/src/selftest.rs) ----
+    local st st_body st_status event_id st_id
+    st="$(mktemp)"
+    st_status=$(curl -s -o "$st" -w '%{http_code}' --max-time 60 "$base/__sf_selftest" || echo 000)
+    st_body="$(cat "$st")"; rm -f "$st"
+    if [[ "$st_status" == 200 ]]; then
+        echo "$st_body" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const c of JSON.parse(s).checks)console.log(`ok   port ${c.name}: ${c.detail}`)})'
+    else
+        fail "port self-test" "status $st_status: $st_body"
+        echo "$st_body" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{for(const c of JSON.parse(s).checks)console.log(`${c.ok?"ok  ":"FAIL"} port ${c.name}: ${c.detail}`)}catch(e){}})' || true
+    fi
+    event_id="$(echo "$st_body" | json_field eventRequestId)"
+    st_id="$(echo "$st_body" | json_field id)"
+    if [[ -n "$st_id" ]]; then
+        local deferred=""
+        for _ in $(seq 1 50); do
+            deferred="$(curl -s "$base/__sf_selftest?deferred=$st_id")"
+            [[ "$deferred" == '{"deferred":true}' ]] && break
+            sleep 0.1
+        done
+        if [[ "$deferred" == '{"deferred":true}' ]]; then pass "deferred task (waitUntil) ran after the response"
+        else fail "deferred task" "marker not written: $deferred"; fi
+    fi
+    # The self-test sent an interaction event on SF_EVENTS; the queue consumer must file it in D1.
+    if [[ -n "$event_id" ]]; then
+        local row=""
+        for _ in $(seq 1 15); do
+            row="$(d1_query "$state" "SELECT requestId, agentId FROM copilot_events_v1 WHERE requestId = '$event_id'" \
+                | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{const r=JSON.parse(s)[0].results;console.log(r.length?r[0].requestId+" "+r[0].agentId:"")}catch(e){console.log("")}})')"
+            [[ -n "$row" ]] && break
+            sleep 1
+        done
+        if [[ "$row" == "$event_id debug.grantProbe" ]]; then pass "queue: SF_EVENTS producer -> consumer -> D1 row $event_id"
+        else fail "queue consumer" "no copilot_events_v1 row for $event_id after 15 tries (see $log)"; fi
+    fi
+
     # ---- HOOK: black-box conformance suite (lead) ----------------------------------------
     # The Worker is up at $base with ENVIRONMENT=dev, AI_GRANT_HMAC_SECRET, PARIS_DEV_JWT and
     # DEEPSEEK_BASE_URL=http://127.0.0.1:$SF_MOCK_PORT (see build/.dev.vars above). Local D1
@@ -228,7 +279,7 @@ EOF
     fi
     # ---- end of HOOK ------------------------------------------------------------------------
 
-    stop_wrangler
+    stop_all
     trap - EXIT
 
     if grep -qiE 'panicked|RuntimeError: unreachable' "$log"; then
@@ -252,6 +303,20 @@ EOF
         exit 1
     fi
     echo "worker e2e: all checks passed"
+}
+
+json_field() { # prints field $1 of the JSON object on stdin ("" when absent or unreadable)
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{const v=JSON.parse(s)[process.argv[1]];console.log(v===undefined?"":v)}catch(e){console.log("")}})' "$1"
+}
+
+d1_query() { # $1 = persist dir, $2 = SQL; prints wrangler's JSON
+    wrangler d1 execute SF_D1 --local --config "$DEV_CONFIG" "${ENV_ARGS[@]}" --persist-to "$1" \
+        --command "$2" --json 2>/dev/null
+}
+
+stop_all() {
+    stop_wrangler
+    if [[ -n "${ECHO_PID:-}" ]]; then kill "$ECHO_PID" 2>/dev/null || true; ECHO_PID=""; fi
 }
 
 stop_wrangler() {

@@ -391,9 +391,9 @@ impl Fetch for CfFetch {
         let timer = std::pin::pin!(sleep_ms(timeout.as_millis() as u64));
         match select(work, timer).await {
             Either::Left((result, _)) => result,
-            Either::Right((_, work)) => {
-                drop(work);
-                // Cancels the socket and any body still streaming in.
+            Either::Right(_) => {
+                // Cancels the socket and any body still streaming in; the pending
+                // exchange future is never polled again.
                 controller.abort();
                 Err(FetchError::Timeout)
             }

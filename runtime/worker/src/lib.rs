@@ -6,6 +6,7 @@
 pub mod counter;
 pub mod durable;
 pub mod host;
+pub mod selftest;
 pub mod wait;
 
 use std::cell::OnceCell;
@@ -99,6 +100,9 @@ fn unhandled(why: &str) -> http::Response<Vec<u8>> {
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let gw = gateway(&env);
     let res = match to_http(&req).await {
+        Ok(req) if req.uri().path() == selftest::PATH && selftest::enabled(gw.host()) => {
+            Scoped::new(ctx_anchor(&ctx), selftest::run(&gw, req.uri().query())).await
+        }
         Ok(req) => Scoped::new(ctx_anchor(&ctx), gw.handle(req)).await,
         Err(e) => unhandled(&format!("unreadable request: {e}")),
     };

@@ -1,0 +1,362 @@
+//! Port self-test on the real runtime: `GET /__sf_selftest`.
+//!
+//! The black-box conformance suite sees the ports only through gateway
+//! behaviour; this checks each Cloudflare port directly against workerd's
+//! bindings (KV TTL clamp, D1 parameter and result types and batch rollback,
+//! R2 round trip, the Durable Object counter under concurrent reservations,
+//! fetch with its deadline, the queue producer, `waitUntil`).
+//!
+//! It is host testing, not gateway behaviour, and it is off unless the Worker
+//! runs with `SF_SELFTEST = "1"` outside `ENVIRONMENT = "prod"`; scripts/worker.sh
+//! e2e sets that in build/.dev.vars only. When off, the path falls through to
+//! the gateway (which answers the contract 404).
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use serde_json::{json, Value};
+use sf_runtime::ports::{
+    Blob, Clock, Counter, Fetch, FetchError, Host, Kv, Queue, Random, Reserve, Sql, SqlStatement,
+    SqlValue, Vars,
+};
+use sf_runtime::Gateway;
+
+use crate::host::CfHost;
+
+pub const PATH: &str = "/__sf_selftest";
+
+pub fn enabled(host: &CfHost) -> bool {
+    host.vars().var("SF_SELFTEST").as_deref() == Some("1")
+        && host.vars().var("ENVIRONMENT").as_deref() != Some("prod")
+}
+
+struct Report {
+    checks: Vec<Value>,
+    failed: usize,
+}
+
+impl Report {
+    fn record(&mut self, name: &str, result: Result<String, String>) {
+        let (ok, detail) = match result {
+            Ok(d) => (true, d),
+            Err(d) => (false, d),
+        };
+        if !ok {
+            self.failed += 1;
+        }
+        self.checks
+            .push(json!({ "name": name, "ok": ok, "detail": detail }));
+    }
+}
+
+fn ensure(cond: bool, what: impl Into<String>) -> Result<(), String> {
+    if cond {
+        Ok(())
+    } else {
+        Err(what.into())
+    }
+}
+
+fn port<T>(r: Result<T, sf_runtime::ports::PortError>) -> Result<T, String> {
+    r.map_err(|e| e.to_string())
+}
+
+/// `query` of the URL: `deferred=<id>` reads back the marker a previous run's
+/// deferred task wrote; otherwise a full run.
+pub async fn run(gw: &Rc<Gateway<CfHost>>, query: Option<&str>) -> http::Response<Vec<u8>> {
+    let host = gw.host();
+    if let Some(id) = query.and_then(|q| q.strip_prefix("deferred=")) {
+        let key = format!("selftest:deferred:{id}");
+        let found = host.kv().get(&key).await;
+        let body = json!({ "deferred": matches!(found, Ok(Some(ref v)) if v == "done") });
+        return sf_runtime::gateway::json_response(200, &body);
+    }
+    let id = host.random().uuid_v4();
+    let mut r = Report {
+        checks: Vec::new(),
+        failed: 0,
+    };
+    r.record("random", random(host));
+    r.record("clock", clock(host).await);
+    r.record("kv", kv(host, &id).await);
+    r.record("sql", sql(host, &id).await);
+    r.record("blob", blob(host, &id).await);
+    r.record("counter", counter(host, &id).await);
+    match host.vars().var("SF_SELFTEST_ECHO_URL") {
+        Some(url) => r.record("fetch", fetch(host, &url).await),
+        None => r.record("fetch", Err("SF_SELFTEST_ECHO_URL is not set".into())),
+    }
+    let event_id = format!("selftest-{id}");
+    r.record("queue", queue(host, &event_id).await);
+    // Proven by the follow-up `?deferred=<id>` call: the marker appears after the response.
+    let kv_key = format!("selftest:deferred:{id}");
+    let deferred_host = gw.clone();
+    host.defer(Box::pin(async move {
+        deferred_host.host().clock().sleep(20).await;
+        let _ = deferred_host
+            .host()
+            .kv()
+            .put(&kv_key, "done", Some(60))
+            .await;
+    }));
+    let body = json!({
+        "ok": r.failed == 0, "id": id, "eventRequestId": event_id, "checks": r.checks,
+    });
+    sf_runtime::gateway::json_response(if r.failed == 0 { 200 } else { 500 }, &body)
+}
+
+fn random(host: &CfHost) -> Result<String, String> {
+    let a = host.random().uuid_v4();
+    let b = host.random().uuid_v4();
+    ensure(a != b, "two UUIDs are equal")?;
+    ensure(
+        a.len() == 36 && a.as_bytes()[14] == b'4',
+        format!("not a v4 UUID: {a}"),
+    )?;
+    let mut big = vec![0u8; 70_000]; // more than one getRandomValues call
+    host.random().fill(&mut big);
+    ensure(
+        big[65_536..].iter().any(|b| *b != 0),
+        "bytes past 64 KiB were not filled",
+    )?;
+    Ok(a)
+}
+
+async fn clock(host: &CfHost) -> Result<String, String> {
+    let t0 = host.clock().now_ms();
+    ensure(
+        t0 > 1_700_000_000_000,
+        format!("now_ms {t0} is not epoch ms"),
+    )?;
+    host.clock().sleep(50).await;
+    let dt = host.clock().now_ms().saturating_sub(t0);
+    ensure((45..5_000).contains(&dt), format!("sleep(50) took {dt} ms"))?;
+    Ok(format!("sleep(50) took {dt} ms"))
+}
+
+async fn kv(host: &CfHost, id: &str) -> Result<String, String> {
+    let kv = host.kv();
+    let key = format!("selftest:{id}");
+    // 1 s is below KV's 60 s minimum: the port must clamp, not fail.
+    port(kv.put(&key, "välue", Some(1)).await)?;
+    let got = port(kv.get(&key).await)?;
+    ensure(got.as_deref() == Some("välue"), format!("get gave {got:?}"))?;
+    let listed = port(kv.list(&key, 10).await)?;
+    ensure(listed == vec![key.clone()], format!("list gave {listed:?}"))?;
+    port(kv.delete(&key).await)?;
+    let gone = port(kv.get(&key).await)?;
+    ensure(gone.is_none(), format!("deleted key still reads {gone:?}"))?;
+    Ok("put(ttl 1 s, clamped)/get/list/delete".into())
+}
+
+async fn sql(host: &CfHost, id: &str) -> Result<String, String> {
+    let db = host.sql();
+    let st = |sql: &str, params: Vec<SqlValue>| SqlStatement::new(sql, params);
+    port(db.execute(st(
+        "CREATE TABLE IF NOT EXISTS sf_selftest (id TEXT PRIMARY KEY, i INTEGER, r REAL, t TEXT, n TEXT)",
+        vec![],
+    ))
+    .await)?;
+    let result = async {
+        let changed = port(
+            db.execute(st(
+                "INSERT INTO sf_selftest (id, i, r, t, n) VALUES (?, ?, ?, ?, ?)",
+                vec![
+                    id.into(),
+                    SqlValue::Integer(9_007_199_254_740_991),
+                    SqlValue::Real(2.5),
+                    "héllo ✓".into(),
+                    SqlValue::Null,
+                ],
+            ))
+            .await,
+        )?;
+        ensure(changed == 1, format!("insert changed {changed} rows"))?;
+        let rows = port(
+            db.query(st(
+                "SELECT t, i, r, n, id FROM sf_selftest WHERE id = ?",
+                vec![id.into()],
+            ))
+            .await,
+        )?;
+        ensure(rows.len() == 1, format!("select gave {} rows", rows.len()))?;
+        let names: Vec<&str> = rows[0].columns.iter().map(|(n, _)| n.as_str()).collect();
+        ensure(
+            names == ["t", "i", "r", "n", "id"],
+            format!("column order {names:?}"),
+        )?;
+        ensure(
+            rows[0].int("i") == Some(9_007_199_254_740_991),
+            format!("i = {:?}", rows[0].get("i")),
+        )?;
+        ensure(
+            rows[0].get("r") == Some(&SqlValue::Real(2.5)),
+            format!("r = {:?}", rows[0].get("r")),
+        )?;
+        ensure(
+            rows[0].text("t") == Some("héllo ✓"),
+            format!("t = {:?}", rows[0].get("t")),
+        )?;
+        ensure(
+            rows[0].get("n") == Some(&SqlValue::Null),
+            format!("n = {:?}", rows[0].get("n")),
+        )?;
+        // A batch whose second statement fails (duplicate key) must leave nothing behind.
+        let other = format!("{id}-b");
+        let batch = db
+            .batch(vec![
+                st(
+                    "INSERT INTO sf_selftest (id, i) VALUES (?, 1)",
+                    vec![other.as_str().into()],
+                ),
+                st(
+                    "INSERT INTO sf_selftest (id, i) VALUES (?, 2)",
+                    vec![id.into()],
+                ),
+            ])
+            .await;
+        ensure(batch.is_err(), "a batch with a failing statement succeeded")?;
+        let left = port(
+            db.query(st(
+                "SELECT count(*) AS n FROM sf_selftest WHERE id = ?",
+                vec![other.as_str().into()],
+            ))
+            .await,
+        )?;
+        ensure(
+            left.first().and_then(|r| r.int("n")) == Some(0),
+            "the failed batch was not rolled back",
+        )?;
+        Ok("bind/select types and order, batch rollback".to_owned())
+    }
+    .await;
+    let _ = db
+        .execute(st(
+            "DELETE FROM sf_selftest WHERE id LIKE ?",
+            vec![format!("{id}%").into()],
+        ))
+        .await;
+    result
+}
+
+async fn blob(host: &CfHost, id: &str) -> Result<String, String> {
+    let b = host.blob();
+    let key = format!("selftest/{id}.bin");
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    port(b.put(&key, bytes.clone(), "application/octet-stream").await)?;
+    let got = port(b.get(&key).await)?;
+    ensure(
+        got.as_deref() == Some(bytes.as_slice()),
+        "get gave other bytes",
+    )?;
+    let listed = port(b.list(&format!("selftest/{id}"), 10).await)?;
+    ensure(listed == vec![key.clone()], format!("list gave {listed:?}"))?;
+    port(b.delete(&key).await)?;
+    let gone = port(b.get(&key).await)?;
+    ensure(gone.is_none(), "deleted object still readable")?;
+    Ok("put/get/list/delete of 3000 bytes".into())
+}
+
+async fn counter(host: &CfHost, id: &str) -> Result<String, String> {
+    let c = host.counter();
+    let key = format!("selftest:{id}");
+    let expires = host.clock().now_ms() + 60_000;
+    let lanes = [Reserve {
+        lane: "requests",
+        amount: 1,
+        ceiling: Some(5),
+    }];
+    // Twelve reservations in flight at once against a ceiling of 5.
+    let attempts = join_all((0..12).map(|_| c.reserve(&key, &lanes, expires))).await;
+    let mut granted = 0;
+    for a in attempts {
+        if port(a)? {
+            granted += 1;
+        }
+    }
+    ensure(
+        granted == 5,
+        format!("{granted} of 12 concurrent reservations granted, want 5"),
+    )?;
+    let v = port(c.read(&key, "requests").await)?;
+    ensure(v == 5, format!("read {v} after 5 grants"))?;
+    port(c.adjust(&key, "requests", -2).await)?;
+    let both = [
+        Reserve {
+            lane: "requests",
+            amount: 1,
+            ceiling: Some(5),
+        },
+        Reserve {
+            lane: "micro_usd",
+            amount: 10,
+            ceiling: Some(5),
+        },
+    ];
+    let refused = port(c.reserve(&key, &both, expires).await)?;
+    ensure(
+        !refused,
+        "a reservation over one lane's ceiling was granted",
+    )?;
+    let v = port(c.read(&key, "requests").await)?;
+    ensure(
+        v == 3,
+        format!("read {v} after adjust -2 and a refused reservation, want 3"),
+    )?;
+    Ok("12 concurrent reserves vs ceiling 5 -> 5 granted; adjust; all-or-nothing".into())
+}
+
+async fn fetch(host: &CfHost, base: &str) -> Result<String, String> {
+    let req = http::Request::builder()
+        .method("POST")
+        .uri(format!("{base}/echo"))
+        .header("x-sf-test", "yes")
+        .body(b"ping".to_vec())
+        .map_err(|e| e.to_string())?;
+    let res = host
+        .fetch()
+        .fetch(req, Duration::from_secs(5))
+        .await
+        .map_err(|e| format!("echo: {e:?}"))?;
+    let body = String::from_utf8_lossy(res.body()).into_owned();
+    ensure(
+        res.status() == 201 && body == "POST ping yes",
+        format!("echo answered {} {body:?}", res.status()),
+    )?;
+    ensure(
+        res.headers().get("x-echo").map(|v| v.as_bytes()) == Some(b"1"),
+        "response header x-echo missing",
+    )?;
+    let t0 = host.clock().now_ms();
+    let hang = http::Request::builder()
+        .uri(format!("{base}/hang"))
+        .body(Vec::new())
+        .map_err(|e| e.to_string())?;
+    let out = host.fetch().fetch(hang, Duration::from_millis(300)).await;
+    let dt = host.clock().now_ms().saturating_sub(t0);
+    ensure(
+        matches!(out, Err(FetchError::Timeout)) && dt < 3_000,
+        format!(
+            "hanging upstream gave {:?} after {dt} ms",
+            out.map(|r| r.status())
+        ),
+    )?;
+    Ok(format!(
+        "echo round trip; 300 ms deadline hit after {dt} ms"
+    ))
+}
+
+async fn queue(host: &CfHost, request_id: &str) -> Result<String, String> {
+    let Some(q) = host.queue() else {
+        return Err("SF_EVENTS is not bound".into());
+    };
+    let event = json!({
+        "v": 1, "requestId": request_id, "agentId": "debug.grantProbe",
+        "occurredAtMs": host.clock().now_ms(),
+        "subject": { "kind": "service", "serviceId": "selftest" },
+        "trace": { "envStage": "local" }, "ai": {}, "input": {}, "result": {}, "usage": {},
+    });
+    port(q.send(&event).await)?;
+    Ok(format!("sent interaction event {request_id}"))
+}
