@@ -34,8 +34,9 @@ pub fn interaction_event(
         "requestId": request_id,
         "agentId": agent.name(),
         "occurredAtMs": occurred_at_ms,
-        "subject": grant.raw.get("sub").cloned().unwrap_or(Value::Null),
-        "trace": grant.raw.get("trace").cloned().unwrap_or(Value::Null),
+        // Only these two parts of the grant: never the token or its signature.
+        "subject": grant.sub_json(),
+        "trace": grant.trace(),
         "ai": {
             "profile": grant.ai.as_ref().map(|a| Value::from(a.profile.clone())).unwrap_or(Value::Null),
             "taskClass": agent.task_class(),
