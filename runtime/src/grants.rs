@@ -16,6 +16,11 @@
 //! This module does not depend on the generated policy: the provider and
 //! profile names a grant may mention are passed in as [`GrantNames`].
 
+use std::borrow::Cow;
+use std::ops::Range;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::b64;
@@ -163,21 +168,22 @@ impl AiPolicy {
 /// A verified grant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grant {
-    /// The decoded payload exactly as sent, unknown fields preserved. The
-    /// normalised capsule is [`Grant::ai`] (its JSON: [`AiPolicy::to_json`]);
-    /// `raw["ai"]` keeps what Paris sent, which saves re-serialising it on
-    /// every request (events only need `ai.profile`). `budgets`, `trace` and `sub` are read from here
-    /// through [`Grant::budgets`], [`Grant::trace`] and [`Grant::sub_json`]
-    /// (no copies on the verification path).
-    pub raw: Value,
     pub jti: Option<String>,
     pub sub: Subject,
     /// Epoch seconds, may be fractional.
     pub exp: f64,
     pub caps: Vec<String>,
     pub mode: Mode,
-    /// `None` when `ai` is absent or not an object (such grants only run `debug.grantProbe`).
+    /// The normalised capsule; `None` when `ai` is absent or not an object
+    /// (such grants only run `debug.grantProbe`).
     pub ai: Option<AiPolicy>,
+    /// `budgets` (an object: checked at verification).
+    budgets: Value,
+    /// The decoded payload text; `raw()`, `trace()` and `sub_json()` parse
+    /// from it on demand, so verification never builds the whole JSON tree.
+    payload: String,
+    trace: Option<Range<usize>>,
+    sub_range: Range<usize>,
 }
 
 fn invalid(msg: &str) -> ApiError {
@@ -240,42 +246,46 @@ pub fn verify_grant(
     let Some(bytes) = b64::decode_forgiving(payload_b64) else {
         return Err(invalid("Invalid grant payload"));
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let Ok(Value::Object(payload)) = serde_json::from_str::<Value>(&text) else {
+    let payload = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    // Only the fields the gateway reads are materialised; the rest of the
+    // payload is validated as JSON and skipped (see `object_fields`).
+    let Some(top) = object_fields(&payload, &TOP_FIELDS) else {
         return Err(invalid("Invalid grant payload"));
     };
+    let [v, iss, jti, sub, exp, caps, budgets, mode, ai, trace] = top;
 
     // 4. Required fields.
-    let missing = || invalid("Grant missing required fields");
-    let v_ok = payload.get("v").and_then(Value::as_f64) == Some(1.0);
-    let iss_ok = payload.get("iss").and_then(Value::as_str) == Some("paris");
-    let exp = payload.get("exp").and_then(Value::as_f64);
-    let caps = payload.get("caps").and_then(Value::as_array).and_then(|a| {
-        a.iter()
-            .map(|c| c.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-    });
-    let budgets_ok = payload.get("budgets").is_some_and(Value::is_object);
-    let sub = payload.get("sub").and_then(Value::as_object);
-    let mode = match payload.get("mode").and_then(Value::as_str) {
+    let v_ok = v.and_then(raw_number) == Some(1.0);
+    let iss_ok = v_str(iss).as_deref() == Some("paris");
+    let exp = exp.and_then(raw_number);
+    let caps = caps.and_then(|c| serde_json::from_str::<Vec<JsonStr>>(c.get()).ok());
+    let budgets = budgets.filter(|b| is_object(b));
+    let sub = sub.filter(|s| is_object(s));
+    let mode = match v_str(mode).as_deref() {
         Some("editor") => Some(Mode::Editor),
         Some("ops") => Some(Mode::Ops),
         _ => None,
     };
-    let (true, true, Some(exp), Some(caps), true, Some(sub), Some(mode)) =
-        (v_ok, iss_ok, exp, caps, budgets_ok, sub, mode)
+    let (true, true, Some(exp), Some(caps), Some(budgets), Some(sub), Some(mode)) =
+        (v_ok, iss_ok, exp, caps, budgets, sub, mode)
     else {
-        return Err(missing());
+        return Err(invalid("Grant missing required fields"));
     };
 
     // 5. jti: optional, but when present a non-empty string.
-    let jti = match payload.get("jti") {
+    let jti = match jti {
         None => None,
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(_) => return Err(invalid("Grant jti is invalid")),
+        Some(j) => match v_str(Some(j)) {
+            Some(s) if !s.is_empty() => Some(s.into_owned()),
+            _ => return Err(invalid("Grant jti is invalid")),
+        },
     };
 
     // 6. Subject.
+    let sub_range = range_in(&payload, sub);
     let sub = parse_subject(sub)?;
 
     // 7. Expiry: no skew allowance, as the original.
@@ -284,20 +294,148 @@ pub fn verify_grant(
     }
 
     // 8. `ai` normalisation, only for plain objects; other values stay as they are.
-    let ai = match payload.get("ai") {
-        Some(Value::Object(ai)) => Some(normalize_ai(ai, names)?),
-        _ => None,
+    let ai = match ai.filter(|a| is_object(a)) {
+        Some(ai) => Some(normalize_ai(ai, names)?),
+        None => None,
     };
 
+    let budgets = serde_json::from_str(budgets.get()).unwrap_or_default();
+    let trace = trace.map(|t| range_in(&payload, t));
     Ok(Grant {
-        raw: Value::Object(payload),
         jti,
         sub,
         exp,
-        caps,
+        caps: caps.into_iter().map(|c| c.0.into_owned()).collect(),
         mode,
         ai,
+        budgets,
+        trace,
+        sub_range,
+        payload,
     })
+}
+
+const TOP_FIELDS: [&str; 10] = [
+    "v", "iss", "jti", "sub", "exp", "caps", "budgets", "mode", "ai", "trace",
+];
+
+/// A JSON string, borrowed from the input when it has no escapes.
+struct JsonStr<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for JsonStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = JsonStr<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(JsonStr(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(JsonStr(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+                Ok(JsonStr(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// The values of the named members of a JSON object, as raw JSON slices of
+/// `json`. Like `JSON.parse`, a repeated member's last value wins; members
+/// not named are validated and skipped. `None` when `json` is not one
+/// well-formed JSON object.
+fn object_fields<'a, const N: usize>(
+    json: &'a str,
+    names: &[&str; N],
+) -> Option<[Option<&'a RawValue>; N]> {
+    struct V<'n, const N: usize>(&'n [&'n str; N]);
+    impl<'de, const N: usize> Visitor<'de> for V<'_, N> {
+        type Value = [Option<&'de RawValue>; N];
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = [None; N];
+            while let Some(key) = map.next_key::<JsonStr<'de>>()? {
+                let value: &'de RawValue = map.next_value()?;
+                if let Some(i) = self.0.iter().position(|n| *n == key.0) {
+                    out[i] = Some(value);
+                }
+            }
+            Ok(out)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    let out = de.deserialize_map(V(names)).ok()?;
+    de.end().ok()?;
+    Some(out)
+}
+
+/// Members of a JSON object in order, a repeated key keeping its first
+/// position and last value (`JSON.parse` semantics).
+fn object_entries(json: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out: Self::Value = Vec::new();
+            while let Some(key) = map.next_key::<JsonStr<'de>>()? {
+                let value: &'de RawValue = map.next_value()?;
+                match out.iter_mut().find(|(k, _)| *k == key.0) {
+                    Some(slot) => slot.1 = value,
+                    None => out.push((key.0, value)),
+                }
+            }
+            Ok(out)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    let out = de.deserialize_map(V).ok()?;
+    de.end().ok()?;
+    Some(out)
+}
+
+fn is_object(v: &RawValue) -> bool {
+    v.get().starts_with('{')
+}
+
+/// A JSON number (serde numbers are always finite).
+fn raw_number(v: &RawValue) -> Option<f64> {
+    let t = v.get();
+    if !t.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        return None;
+    }
+    serde_json::from_str::<f64>(t).ok()
+}
+
+/// A JSON string's value.
+fn v_str(v: Option<&RawValue>) -> Option<Cow<'_, str>> {
+    let v = v?;
+    if !v.get().starts_with('"') {
+        return None;
+    }
+    serde_json::from_str::<JsonStr<'_>>(v.get())
+        .ok()
+        .map(|s| s.0)
+}
+
+fn non_empty(v: Option<&RawValue>) -> Option<Cow<'_, str>> {
+    v_str(v).filter(|s| !s.is_empty())
+}
+
+/// Where `part` (a slice of `whole`, as `RawValue`s borrowed from it are)
+/// sits in `whole`.
+fn range_in(whole: &str, part: &RawValue) -> Range<usize> {
+    let start = (part.get().as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
+    let end = (start + part.get().len()).min(whole.len());
+    start.min(end)..end
 }
 
 /// Constant-time MAC check with the raw secret and, when it differs, the
@@ -323,131 +461,140 @@ fn secret_is_blank(secret: &[u8]) -> bool {
     }
 }
 
-fn non_empty_str<'v>(o: &'v Map<String, Value>, key: &str) -> Option<&'v str> {
-    o.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
-}
-
-fn parse_subject(sub: &Map<String, Value>) -> Result<Subject, ApiError> {
-    match sub.get("kind").and_then(Value::as_str) {
-        Some("anon") => non_empty_str(sub, "sessionId")
+fn parse_subject(sub: &RawValue) -> Result<Subject, ApiError> {
+    let kind_err = || invalid("Grant subject kind is invalid");
+    let [kind, session, user, workspace, service] = object_fields(
+        sub.get(),
+        &["kind", "sessionId", "userId", "workspaceId", "serviceId"],
+    )
+    .ok_or_else(kind_err)?;
+    match v_str(kind).as_deref() {
+        Some("anon") => non_empty(session)
             .map(|s| Subject::Anon {
-                session_id: s.to_owned(),
+                session_id: s.into_owned(),
             })
             .ok_or_else(|| invalid("Grant subject missing sessionId")),
-        Some("user") => match (
-            non_empty_str(sub, "userId"),
-            non_empty_str(sub, "workspaceId"),
-        ) {
+        Some("user") => match (non_empty(user), non_empty(workspace)) {
             (Some(u), Some(w)) => Ok(Subject::User {
-                user_id: u.to_owned(),
-                workspace_id: w.to_owned(),
+                user_id: u.into_owned(),
+                workspace_id: w.into_owned(),
             }),
             _ => Err(invalid("Grant subject missing userId/workspaceId")),
         },
-        Some("service") => non_empty_str(sub, "serviceId")
+        Some("service") => non_empty(service)
             .map(|s| Subject::Service {
-                service_id: s.to_owned(),
+                service_id: s.into_owned(),
             })
             .ok_or_else(|| invalid("Grant subject missing serviceId")),
-        _ => Err(invalid("Grant subject kind is invalid")),
+        _ => Err(kind_err()),
     }
 }
 
-fn normalize_ai(ai: &Map<String, Value>, names: &GrantNames<'_>) -> Result<AiPolicy, ApiError> {
+const AI_FIELDS: [&str; 10] = [
+    "profile",
+    "allowedProviders",
+    "defaultProvider",
+    "allowProviderChoice",
+    "allowModelChoice",
+    "selectedProvider",
+    "selectedModel",
+    "models",
+    "tokenBudgetDay",
+    "tokenBudgetMonth",
+];
+
+fn normalize_ai(ai: &RawValue, names: &GrantNames<'_>) -> Result<AiPolicy, ApiError> {
+    let missing = || invalid("Grant ai policy missing required fields");
+    let [profile, allowed, default, apc, amc, sel_provider, sel_model, models, day, month] =
+        object_fields(ai.get(), &AI_FIELDS).ok_or_else(missing)?;
     let is_provider = |s: &str| names.providers.contains(&s);
-    let profile = ai
-        .get("profile")
-        .and_then(Value::as_str)
-        .filter(|p| names.profiles.contains(p));
-    let allowed: Option<Vec<String>> = ai
-        .get("allowedProviders")
-        .and_then(Value::as_array)
+    let profile = v_str(profile).filter(|p| names.profiles.contains(&p.as_ref()));
+    let allowed: Option<Vec<String>> = allowed
+        .and_then(|a| serde_json::from_str::<Vec<JsonStr>>(a.get()).ok())
         .filter(|a| !a.is_empty())
         .and_then(|a| {
             a.iter()
                 .map(|p| {
-                    p.as_str()
-                        .map(js_trim)
+                    Some(js_trim(&p.0))
                         .filter(|p| is_provider(p))
                         .map(str::to_owned)
                 })
                 .collect()
         });
     // `defaultProvider` is compared untrimmed, as the original does.
-    let default = ai
-        .get("defaultProvider")
-        .and_then(Value::as_str)
-        .filter(|p| is_provider(p));
+    let default = v_str(default).filter(|p| is_provider(p));
     let (Some(profile), Some(allowed), Some(default)) = (profile, allowed, default) else {
-        return Err(invalid("Grant ai policy missing required fields"));
+        return Err(missing());
     };
     let is_allowed = |p: &str| allowed.iter().any(|a| a == p);
-    if !is_allowed(default) {
+    if !is_allowed(&default) {
         return Err(invalid("Grant ai policy defaultProvider is not allowed"));
     }
 
-    let selected_provider = match ai.get("selectedProvider") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if js_trim(s).is_empty() => None,
-        Some(Value::String(s)) => {
-            let s = js_trim(s);
-            if !is_provider(s) {
+    let selected_provider = match sel_provider {
+        None => None,
+        Some(r) if r.get() == "null" => None,
+        Some(r) => {
+            let Some(s) = v_str(Some(r)) else {
                 return Err(invalid("Grant ai policy selectedProvider is invalid"));
-            }
-            if !is_allowed(s) {
+            };
+            let s = js_trim(&s);
+            if s.is_empty() {
+                None
+            } else if !is_provider(s) {
+                return Err(invalid("Grant ai policy selectedProvider is invalid"));
+            } else if !is_allowed(s) {
                 return Err(invalid("Grant ai policy selectedProvider is not allowed"));
+            } else {
+                Some(s.to_owned())
             }
-            Some(s.to_owned())
         }
-        Some(_) => return Err(invalid("Grant ai policy selectedProvider is invalid")),
     };
-    let selected_model = ai
-        .get("selectedModel")
-        .and_then(Value::as_str)
-        .map(js_trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
+    let selected_model = v_str(sel_model)
+        .map(|m| js_trim(&m).to_owned())
+        .filter(|s| !s.is_empty());
 
-    let models = match ai.get("models") {
+    let models = match models {
         None => Vec::new(),
-        Some(Value::Object(m)) => m
-            .iter()
+        Some(m) if is_object(m) => object_entries(m.get())
+            .unwrap_or_default()
+            .into_iter()
             .filter(|(p, _)| is_provider(p) && is_allowed(p))
-            .filter_map(|(p, cfg)| Some((p.clone(), models_entry(cfg)?)))
+            .filter_map(|(p, cfg)| Some((p.into_owned(), models_entry(cfg)?)))
             .collect(),
         Some(_) => return Err(invalid("Grant ai policy models must be an object")),
     };
 
-    let finite = |k: &str| ai.get(k).and_then(Value::as_f64);
     Ok(AiPolicy {
-        profile: profile.to_owned(),
+        profile: profile.into_owned(),
         allowed_providers: allowed,
-        default_provider: default.to_owned(),
-        allow_provider_choice: ai.get("allowProviderChoice") == Some(&Value::Bool(true)),
-        allow_model_choice: ai.get("allowModelChoice") == Some(&Value::Bool(true)),
+        default_provider: default.into_owned(),
+        allow_provider_choice: apc.is_some_and(|v| v.get() == "true"),
+        allow_model_choice: amc.is_some_and(|v| v.get() == "true"),
         selected_provider,
         selected_model,
         models,
-        token_budget_day: finite("tokenBudgetDay"),
-        token_budget_month: finite("tokenBudgetMonth"),
+        token_budget_day: day.and_then(raw_number),
+        token_budget_month: month.and_then(raw_number),
     })
 }
 
 /// One `models` entry, or `None` when the original silently drops it.
-fn models_entry(cfg: &Value) -> Option<ModelsEntry> {
-    let cfg = cfg.as_object()?;
-    let default_model = cfg
-        .get("defaultModel")
-        .and_then(Value::as_str)
-        .map(js_trim)
-        .filter(|s| !s.is_empty())?;
-    let allowed: Vec<String> = cfg
-        .get("allowed")?
-        .as_array()?
+fn models_entry(cfg: &RawValue) -> Option<ModelsEntry> {
+    if !is_object(cfg) {
+        return None;
+    }
+    let [default_model, allowed] = object_fields(cfg.get(), &["defaultModel", "allowed"])?;
+    let default_model = v_str(default_model)?;
+    let default_model = js_trim(&default_model);
+    if default_model.is_empty() {
+        return None;
+    }
+    let allowed: Vec<String> = serde_json::from_str::<Vec<JsonStr>>(allowed?.get())
+        .ok()?
         .iter()
         .map(|m| {
-            m.as_str()
-                .map(js_trim)
+            Some(js_trim(&m.0))
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
         })
@@ -472,20 +619,35 @@ impl Grant {
         self.sub.key()
     }
 
+    /// The decoded payload as sent (unknown fields preserved, `ai` as Paris
+    /// sent it; the normalised capsule is [`Grant::ai`]). Parsed on each call.
+    pub fn raw(&self) -> Value {
+        serde_json::from_str(&self.payload).unwrap_or_default()
+    }
+
+    /// The decoded payload text.
+    pub fn payload_json(&self) -> &str {
+        &self.payload
+    }
+
     /// `budgets` (always a JSON object: checked at verification). Read the
     /// individual budgets through the typed accessors below.
     pub fn budgets(&self) -> &Value {
-        &self.raw["budgets"]
+        &self.budgets
     }
 
-    /// `trace` as sent (`None` when absent); events copy it.
-    pub fn trace(&self) -> Option<&Value> {
-        self.raw.get("trace")
+    /// `trace` as sent (`None` when absent); events copy it. Parsed on each call.
+    pub fn trace(&self) -> Option<Value> {
+        let r = self.trace.clone()?;
+        serde_json::from_str(self.payload.get(r)?).ok()
     }
 
-    /// `sub` as sent; events copy it.
-    pub fn sub_json(&self) -> &Value {
-        &self.raw["sub"]
+    /// `sub` as sent; events copy it. Parsed on each call.
+    pub fn sub_json(&self) -> Value {
+        self.payload
+            .get(self.sub_range.clone())
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default()
     }
 
     fn budget(&self, name: &str) -> Option<&Value> {
@@ -541,7 +703,8 @@ impl Grant {
         let id = match &self.jti {
             Some(j) => j.clone(),
             None => {
-                let session = match self.trace().and_then(|t| t.get("sessionId")) {
+                let trace = self.trace();
+                let session = match trace.as_ref().and_then(|t| t.get("sessionId")) {
                     None | Some(Value::Null) => self.subject_key(),
                     Some(v) => js_to_string(v),
                 };

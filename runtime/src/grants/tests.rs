@@ -60,7 +60,7 @@ fn verify(p: &Value) -> Result<Grant, ApiError> {
 #[track_caller]
 fn assert_401(r: Result<Grant, ApiError>, code: ErrorCode, msg: &str) {
     match r {
-        Ok(g) => panic!("expected 401 {msg:?}, got a grant {:?}", g.raw),
+        Ok(g) => panic!("expected 401 {msg:?}, got a grant {:?}", g.payload_json()),
         Err(e) => {
             assert_eq!((e.status, e.code, e.message.as_str()), (401, code, msg));
             assert_eq!(e.provider, None);
@@ -111,7 +111,16 @@ fn contract_vector_verifies() {
     // The payload is kept verbatim (no `ai` to normalise).
     let expected: Value =
         serde_json::from_str(v["grant"]["payloadJson"].as_str().unwrap_or("")).unwrap_or_default();
-    assert_eq!(g.raw, expected);
+    assert_eq!(g.raw(), expected);
+    assert_eq!(
+        g.payload_json(),
+        v["grant"]["payloadJson"].as_str().unwrap_or("")
+    );
+    assert_eq!(g.sub_json(), json!({"kind": "anon", "sessionId": "s"}));
+    assert_eq!(
+        g.budgets(),
+        &json!({"maxTokens": 200, "timeoutMs": 10000, "maxRequests": 1})
+    );
 }
 
 #[test]
@@ -200,8 +209,9 @@ fn grants_minted_by_an_independent_implementation_verify() {
             "{name}"
         );
         assert_eq!(g.exp, payload["exp"].as_f64().unwrap_or(0.0), "{name}");
-        assert_eq!(g.trace(), payload.get("trace"), "{name}");
-        assert_eq!(g.sub_json(), &payload["sub"], "{name}");
+        assert_eq!(g.trace().as_ref(), payload.get("trace"), "{name}");
+        assert_eq!(g.sub_json(), payload["sub"], "{name}");
+        assert_eq!(g.raw(), payload, "{name}");
         assert!(g.budgets().is_object(), "{name}");
         if name != "raw-untrimmed-secret" {
             // Paris' encoding (trimmed secret) reproduces the independent token exactly.
@@ -404,10 +414,10 @@ fn optional_fields_that_pass() {
     // `ai` that is not an object is left as is (observed `aiString`).
     let g = verify(&with(b.clone(), "ai", json!("x"))).expect("ai string ok");
     assert_eq!(g.ai, None);
-    assert_eq!(g.raw["ai"], "x");
+    assert_eq!(g.raw()["ai"], "x");
     // Unknown fields are preserved.
     let g = verify(&with(b, "extra", json!({"k": [1, 2]}))).expect("extra ok");
-    assert_eq!(g.raw["extra"], json!({"k": [1, 2]}));
+    assert_eq!(g.raw()["extra"], json!({"k": [1, 2]}));
 }
 
 #[test]
@@ -605,7 +615,7 @@ fn ai_is_normalised() {
     // deepseek dropped (default not in allowed), groq not allowed, mistral unknown, anthropic not an object.
     assert_eq!(a.models.len(), 1);
     // `raw` keeps the capsule as sent; the normalised JSON is `to_json`.
-    assert_eq!(g.raw["ai"]["selectedProvider"], " deepseek ");
+    assert_eq!(g.raw()["ai"]["selectedProvider"], " deepseek ");
     assert_eq!(
         js_stringify(&a.to_json()),
         r#"{"profile":"paid_standard","allowedProviders":["openai","deepseek","deepseek"],"defaultProvider":"openai","allowModelChoice":true,"selectedProvider":"deepseek","selectedModel":"deepseek-reasoner","models":{"openai":{"defaultModel":"gpt-5-mini","allowed":["gpt-5-mini","gpt-4o-mini"]}},"tokenBudgetDay":1000}"#
@@ -737,4 +747,81 @@ fn js_stringify_prints_numbers_like_javascript() {
     );
     assert_eq!(js_number(4102444800.0), "4102444800");
     assert_eq!(js_number(0.1 + 0.2), "0.30000000000000004");
+}
+
+#[test]
+fn payload_parsing_follows_json_parse() {
+    let ok = |text: &str| verify_grant(&sign_text(text, SECRET), SECRET, NOW_MS, &names());
+    let base = r#""sub":{"kind":"anon","sessionId":"s"},"exp":4102444800,"caps":[],"budgets":{},"mode":"ops""#;
+    // Escapes, white space and key order do not matter.
+    let g = ok(&format!(
+        " {{ \"v\" : 1.0 , \"i\\u0073s\":\"pa\\u0072is\", {base} , \"jti\":\"a\\/b\" }} "
+    ))
+    .expect("escaped payload verifies");
+    assert_eq!(g.jti.as_deref(), Some("a/b"));
+    // A repeated member: the last value wins, as with JSON.parse.
+    let g = ok(&format!(
+        r#"{{"v":1,"iss":"nope","iss":"paris",{base},"mode":"editor"}}"#
+    ))
+    .expect("duplicate keys: last wins");
+    assert_eq!(g.mode, Mode::Editor);
+    assert_invalid(
+        ok(&format!(r#"{{"v":1,"iss":"paris",{base},"mode":"admin"}}"#)),
+        "Grant missing required fields",
+    );
+    // Unknown members are validated too: malformed JSON anywhere is a bad payload.
+    assert_invalid(
+        ok(&format!(r#"{{"v":1,"iss":"paris",{base},"x":[1,]}}"#)),
+        "Invalid grant payload",
+    );
+    assert_invalid(
+        ok(&format!(r#"{{"v":1,"iss":"paris",{base}}} x"#)),
+        "Invalid grant payload",
+    );
+    assert_invalid(
+        ok(&format!(r#"{{"v":1,"iss":"paris",{base}"#)),
+        "Invalid grant payload",
+    );
+    // Invalid UTF-8 is replaced (U+FFFD), never an error by itself.
+    let mut bytes = format!(r#"{{"v":1,"iss":"paris",{base},"note":""#).into_bytes();
+    bytes.extend_from_slice(b"\xff\xfe\"}");
+    let p = b64::encode_url(&bytes);
+    let g = verify_grant(&sign_b64(&p, SECRET), SECRET, NOW_MS, &names()).expect("lossy utf-8");
+    assert_eq!(g.raw()["note"], "\u{fffd}\u{fffd}");
+    // Types are checked exactly: a numeric string is not a number, 1 is not "1".
+    assert_invalid(
+        ok(&format!(r#"{{"v":"1","iss":"paris",{base}}}"#)),
+        "Grant missing required fields",
+    );
+    assert_invalid(
+        ok(&format!(r#"{{"v":true,"iss":"paris",{base}}}"#)),
+        "Grant missing required fields",
+    );
+    assert_invalid(
+        ok(&format!(r#"{{"v":1,"iss":["paris"],{base}}}"#)),
+        "Grant missing required fields",
+    );
+}
+
+#[test]
+fn subject_and_trace_round_trip_for_events() {
+    let p = with(
+        with(
+            base_payload(),
+            "trace",
+            json!({"sessionId": "t", "envStage": "cloud-dev", "x": [1]}),
+        ),
+        "sub",
+        json!({"kind": "user", "userId": "u", "workspaceId": "w", "extra": {"k": 1}}),
+    );
+    let g = verify(&p).expect("ok");
+    assert_eq!(
+        g.trace(),
+        Some(json!({"sessionId": "t", "envStage": "cloud-dev", "x": [1]}))
+    );
+    assert_eq!(
+        g.sub_json(),
+        json!({"kind": "user", "userId": "u", "workspaceId": "w", "extra": {"k": 1}})
+    );
+    assert_eq!(g.raw(), p);
 }
