@@ -1,7 +1,9 @@
 //! `sf`: the San Francisco operator CLI.
 
 mod conformance_cmd;
+mod events_cmd;
 mod grant_cmd;
+mod policy_cmd;
 mod serve_cmd;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +24,12 @@ enum Command {
     Grant(grant_cmd::GrantCommand),
     /// Run the black-box conformance suite against a running gateway.
     Conformance(conformance_cmd::ConformanceArgs),
+    /// Interaction records: tail, stats, dead letters.
+    #[command(subcommand)]
+    Events(events_cmd::EventsCommand),
+    /// Check or explain the policy (agents.yaml, policy/*.yaml) without cargo.
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCommand),
 }
 
 fn main() {
@@ -30,6 +38,8 @@ fn main() {
         Command::Serve(a) => serve_cmd::run(a),
         Command::Grant(c) => grant_cmd::run(c),
         Command::Conformance(a) => conformance_cmd::run(a),
+        Command::Events(c) => events_cmd::run(c),
+        Command::Policy(c) => policy_cmd::run(c),
     };
     std::process::exit(code);
 }

@@ -221,7 +221,7 @@ where
 }
 
 /// `help:` text for an unknown name: a suggestion if one is close, else the list.
-pub fn unknown_help<'a>(wrong: &str, kind: &str, known: &[&'a str]) -> String {
+pub fn unknown_help(wrong: &str, kind: &str, known: &[&str]) -> String {
     match did_you_mean(wrong, known.iter().copied()) {
         Some(s) => format!("did you mean `{s}`?"),
         None => format!(

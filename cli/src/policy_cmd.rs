@@ -1,0 +1,252 @@
+//! `sf policy check` and `sf policy explain`: the policy compiler without
+//! cargo. Both read the YAML under the root (default: the nearest directory
+//! upwards holding `agents.yaml` and `policy/`), so they show what the next
+//! build will compile, with the same diagnostics.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::Value;
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Check the policy; prints every error (file:line:col, fix) and exits 1 on any.
+    Check(CheckArgs),
+    /// Print the resolved policy: agents, budgets, profiles, plans, routes.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Directory holding agents.yaml and policy/ (default: found upwards from here).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Json,
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Directory holding agents.yaml and policy/ (default: found upwards from here).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+}
+
+pub fn run(cmd: PolicyCommand) -> i32 {
+    match cmd {
+        PolicyCommand::Check(a) => check(a.root),
+        PolicyCommand::Explain(a) => explain(a.root, a.format),
+    }
+}
+
+fn find_root(given: Option<PathBuf>) -> Result<PathBuf, String> {
+    if let Some(r) = given {
+        return Ok(r);
+    }
+    let start =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let mut dir: Option<&Path> = Some(&start);
+    while let Some(d) = dir {
+        if d.join("agents.yaml").is_file() && d.join("policy").is_dir() {
+            return Ok(d.to_path_buf());
+        }
+        dir = d.parent();
+    }
+    Err("no policy found: run inside the repository or pass --root DIR (the directory with agents.yaml and policy/)".into())
+}
+
+fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn compile(root: Option<PathBuf>) -> Result<sf_codegen::Generated, i32> {
+    let root = match find_root(root) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(2);
+        }
+    };
+    sf_codegen::compile(&root).map_err(|d| {
+        eprint!("{}", d.render(color()));
+        1
+    })
+}
+
+fn check(root: Option<PathBuf>) -> i32 {
+    let t = Instant::now();
+    match compile(root) {
+        Ok(g) => {
+            let p = &g.policy;
+            println!(
+                "policy ok: {} ({} agents, {} profiles, {} providers, {} models, {} routes) in {} ms",
+                p.version,
+                p.agents.len(),
+                p.profiles.len(),
+                p.providers.len(),
+                p.models.len(),
+                p.routes.len(),
+                t.elapsed().as_millis()
+            );
+            0
+        }
+        Err(code) => code,
+    }
+}
+
+fn explain(root: Option<PathBuf>, format: Format) -> i32 {
+    let g = match compile(root) {
+        Ok(g) => g,
+        Err(code) => return code,
+    };
+    let v = g.policy.explain_json();
+    match format {
+        Format::Json => match serde_json::to_string_pretty(&v) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 1;
+            }
+        },
+        Format::Table => print!("{}", table(&v)),
+    }
+    0
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        Value::Array(a) => a.iter().map(s).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+/// Left-aligned columns, widths from the content.
+fn grid(head: &[&str], rows: &[Vec<String>]) -> String {
+    let mut w: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i < w.len() {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let mut out = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<width$}", width = w[i]))
+            .collect::<Vec<_>>()
+            .join("  ");
+        out.truncate(out.trim_end().len());
+        out + "\n"
+    };
+    let mut out = line(head.iter().map(|h| h.to_string()).collect());
+    out += &line(w.iter().map(|n| "-".repeat(*n)).collect());
+    for r in rows {
+        out += &line(r.clone());
+    }
+    out
+}
+
+fn table(v: &Value) -> String {
+    let mut out = format!("policy {}\n\n", s(&v["policyVersion"]));
+    let empty = Vec::new();
+    let profiles: Vec<String> = v["profiles"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut head = vec!["agent", "surface", "task class", "providers", "default"];
+    head.extend(profiles.iter().map(String::as_str));
+    let rows: Vec<Vec<String>> = v["agents"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .map(|a| {
+            let mut r = vec![
+                s(&a["id"]),
+                s(&a["surface"]),
+                s(&a["taskClass"]),
+                s(&a["providers"]),
+                s(&a["defaultProvider"]),
+            ];
+            for p in &profiles {
+                let b = &a["budgets"][p];
+                r.push(format!(
+                    "{}/{}/{}",
+                    s(&b["maxTokens"]),
+                    s(&b["timeoutMs"]),
+                    s(&b["maxRequests"])
+                ));
+            }
+            r
+        })
+        .collect();
+    out += "agents (budgets: maxTokens/timeoutMs/maxRequests)\n";
+    out += &grid(&head, &rows);
+
+    let mut rows = Vec::new();
+    if let Some(m) = v["profiles"].as_object() {
+        for (name, p) in m {
+            if let Some(models) = p["models"].as_object() {
+                for (prov, pm) in models {
+                    let default = if s(&p["defaultProvider"]) == *prov {
+                        "*"
+                    } else {
+                        ""
+                    };
+                    rows.push(vec![
+                        name.clone(),
+                        format!("{prov}{default}"),
+                        s(&pm["defaultModel"]),
+                        s(&pm["allowed"]),
+                    ]);
+                }
+            }
+        }
+    }
+    out += "\nprofiles (* = default provider)\n";
+    out += &grid(&["profile", "provider", "default model", "allowed"], &rows);
+
+    let rows: Vec<Vec<String>> = v["plans"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, p)| vec![k.clone(), s(p)]).collect())
+        .unwrap_or_default();
+    out += "\nplans\n";
+    out += &grid(&["plan", "profile"], &rows);
+
+    let rows: Vec<Vec<String>> = v["routes"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .map(|r| {
+            vec![
+                s(&r["method"]),
+                s(&r["path"]),
+                s(&r["auth"]),
+                if r["environments"].is_null() {
+                    "all".into()
+                } else {
+                    s(&r["environments"])
+                },
+                if r["concurrencyCapped"] == Value::Bool(true) {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
+            ]
+        })
+        .collect();
+    out += "\nroutes\n";
+    out += &grid(&["method", "path", "auth", "environments", "capped"], &rows);
+    out
+}
