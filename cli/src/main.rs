@@ -2,7 +2,6 @@
 
 mod conformance_cmd;
 mod events_cmd;
-mod events_cmd;
 mod grant_cmd;
 mod policy_cmd;
 mod serve_cmd;
@@ -28,9 +27,6 @@ enum Command {
     /// Interaction records: tail, stats, dead letters.
     #[command(subcommand)]
     Events(events_cmd::EventsCommand),
-    /// Interaction records: tail, stats, dead letters.
-    #[command(subcommand)]
-    Events(events_cmd::EventsCommand),
     /// Check or explain the policy (agents.yaml, policy/*.yaml) without cargo.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
@@ -42,7 +38,6 @@ fn main() {
         Command::Serve(a) => serve_cmd::run(a),
         Command::Grant(c) => grant_cmd::run(c),
         Command::Conformance(a) => conformance_cmd::run(a),
-        Command::Events(c) => events_cmd::run(c),
         Command::Events(c) => events_cmd::run(c),
         Command::Policy(c) => policy_cmd::run(c),
     };
