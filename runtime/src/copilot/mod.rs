@@ -13,6 +13,7 @@
 
 pub mod allowlist;
 pub mod clarify;
+pub mod eval;
 pub mod explain;
 pub mod input;
 pub mod language;

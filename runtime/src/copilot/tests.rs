@@ -2,10 +2,13 @@
 //! CONTRACT 12 widget scenarios, session binding, and the property test that
 //! every op the engine returns applies under Bob's rules.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
+use super::eval::{
+    agent_id, build_input, check_response, fixture_name, parse_cases, roles_for, Case, Tally,
+};
 use super::testkit::*;
 use super::Role;
 use crate::error::ApiError;
@@ -26,50 +29,18 @@ fn input(prompt: &str, session: &str, fixture: &str, widget_type: &str) -> Value
            "currentConfig": w["currentConfig"], "controls": w["controls"]})
 }
 
-/// Golden-set lines: trimmed; blank and `#` lines skipped (CONTRACT 11).
-fn load_cases(file: &str) -> Vec<Value> {
+fn load_cases(file: &str) -> Vec<Case> {
     let path = fixtures_dir().join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .enumerate()
-        .map(|(i, l)| {
-            serde_json::from_str(l).unwrap_or_else(|e| panic!("{file} case {}: {e}", i + 1))
-        })
-        .collect()
+    parse_cases(file, &text).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Which agent(s) a case runs against. `role` (our extension) wins; else
-/// CONTRACT 11 "Recommended use for the port": explain/clarify cases and the
-/// devstudio cases against CS, URL cases against SDR, Cloudflare cases against both.
-fn roles_for(case: &Value) -> Vec<Role> {
-    match case["role"]
-        .as_str()
-        .or(case["expectedPromptRole"].as_str())
-    {
-        Some("sdr") => return vec![Role::Sdr],
-        Some("cs") => return vec![Role::Cs],
-        Some("both") => return vec![Role::Cs, Role::Sdr],
-        _ => {}
-    }
-    let name = case["name"].as_str().unwrap_or("");
-    if name.starts_with("detect cloudflare") {
-        vec![Role::Cs, Role::Sdr]
-    } else if name.starts_with("url ") || name.starts_with("multiple url") {
-        vec![Role::Sdr]
-    } else {
-        vec![Role::Cs]
-    }
-}
-
-/// Runs one case; `Err` lists what did not hold.
-fn run_case(case: &Value, role: Role, host: &FakeHost, session: &str) -> Result<Value, String> {
-    let widget_type = case["widgetType"].as_str().unwrap_or("faq");
-    let fixture = case["fixture"].as_str().unwrap_or(widget_type);
-    let prompt = case["prompt"].as_str().ok_or("case has no prompt")?;
-    for (url, html) in case["pages"].as_object().into_iter().flatten() {
-        match html {
+/// Runs one case in process with the stubs its spec asks for; returns the
+/// HTTP status and `/v1/execute`-shaped body, plus test-only problems.
+fn run_case(case: &Case, role: Role, host: &FakeHost, session: &str) -> (u16, Value, Vec<String>) {
+    let spec = &case.spec;
+    for (url, page) in spec["pages"].as_object().into_iter().flatten() {
+        match page {
             Value::String(h) => host.route(url, Canned::html(h)),
             Value::Number(n) => host.route(url, Canned::status(n.as_u64().unwrap_or(500) as u16)),
             other => host.route(
@@ -78,165 +49,77 @@ fn run_case(case: &Value, role: Role, host: &FakeHost, session: &str) -> Result<
             ),
         }
     }
-    for (url, reason) in case["blockedFetch"].as_object().into_iter().flatten() {
+    for (url, reason) in spec["blockedFetch"].as_object().into_iter().flatten() {
         host.fetch
             .blocked
             .borrow_mut()
             .insert(url.clone(), reason.as_str().unwrap_or("").to_owned());
     }
-    let replies: Vec<&str> = case["modelReplies"]
+    let replies: Vec<&str> = spec["modelReplies"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
         .collect();
     let model = StubModel::with(&replies);
-    let max_requests = case["maxRequests"].as_f64().unwrap_or(2.0);
-    let subject = case["subjectKey"].as_str().unwrap_or("eval-subject");
-    let out = run_turn_with(
-        host,
-        &model,
-        role,
-        subject,
-        max_requests,
-        &input(prompt, session, fixture, widget_type),
-    );
-    let mut problems = Vec::new();
-    let out = match out {
-        Err(e) => {
-            if let Some(status) = case["expectStatus"].as_u64() {
-                if u64::from(e.status) != status {
-                    problems.push(format!("status {} != {status}", e.status));
-                }
-                if let Some(m) = case["expectErrorMessage"].as_str() {
-                    if e.message != m {
-                        problems.push(format!("error message {:?} != {m:?}", e.message));
-                    }
-                }
-                return if problems.is_empty() {
-                    Ok(e.to_json())
-                } else {
-                    Err(problems.join("; "))
-                };
-            }
-            return Err(format!("error {e}"));
-        }
-        Ok(o) => o,
+    let max_requests = spec["maxRequests"].as_f64().unwrap_or(2.0);
+    let inp = build_input(case, &widget(fixture_name(case)), session);
+    let (status, body) = match run_turn_with(host, &model, role, "eval-subject", max_requests, &inp)
+    {
+        Ok(out) => (
+            200,
+            json!({"agentId": agent_id(role), "result": out.result, "usage": out.usage}),
+        ),
+        Err(e) => (e.status, e.to_json()),
     };
-    let r = &out.result;
-    let meta = &r["meta"];
-    let message = r["message"].as_str().unwrap_or("");
-    if message.trim().is_empty() {
-        problems.push("blank message".into());
+    let mut extra = Vec::new();
+    if status == 200 && body["result"]["meta"]["dictionaryHash"] != crate::policy::DICTIONARY_HASH {
+        extra.push("meta.dictionaryHash differs from the compiled lexicon".to_owned());
     }
-    for k in [
-        "promptVersion",
-        "promptProfileVersion",
-        "promptRole",
-        "policyVersion",
-        "dictionaryHash",
-    ] {
-        if meta[k].as_str().is_none_or(|s| s.trim().is_empty()) {
-            problems.push(format!("meta.{k} blank"));
-        }
-    }
-    if meta["dictionaryHash"] != crate::policy::DICTIONARY_HASH {
-        problems.push("meta.dictionaryHash differs from the compiled lexicon".into());
-    }
-    let eq = |field: &str, got: &Value, problems: &mut Vec<String>| {
-        if let Some(want) = case.get(field).filter(|v| !v.is_null()) {
-            if got != want {
-                problems.push(format!("{field}: got {got}, want {want}"));
-            }
-        }
-    };
-    eq("expectedIntent", &meta["intent"], &mut problems);
-    eq("expectedOutcome", &meta["outcome"], &mut problems);
-    eq("expectedPromptRole", &meta["promptRole"], &mut problems);
-    eq("expectedRoute", &out.usage["model"], &mut problems);
-    eq("expectedLanguage", &meta["language"], &mut problems);
-    eq("expectOpsEqual", &r["ops"], &mut problems);
-    eq("expectCtaAction", &r["cta"]["action"], &mut problems);
-    if let Some(want) = case["expectOps"].as_bool() {
-        let has = r["ops"].as_array().is_some_and(|a| !a.is_empty());
-        if has != want {
-            problems.push(format!("ops present = {has}, want {want}"));
-        }
-    }
-    if let Some(sub) = case["expectTextIncludes"].as_str() {
-        if !message.to_lowercase().contains(&sub.to_lowercase()) {
-            problems.push(format!("message {message:?} lacks {sub:?}"));
-        }
-    }
-    if let Some(sub) = case["expectTextExcludes"].as_str() {
-        if message.to_lowercase().contains(&sub.to_lowercase()) {
-            problems.push(format!("message {message:?} contains {sub:?}"));
-        }
-    }
-    if let Some(n) = case["expectModelCalls"].as_u64() {
+    if let Some(n) = spec["expectModelCalls"].as_u64() {
         let calls = model.calls.borrow().len() as u64;
         if calls != n {
-            problems.push(format!("model calls {calls} != {n}"));
+            extra.push(format!("model calls {calls} != {n}"));
         }
     }
-    if problems.is_empty() {
-        Ok(out.result)
-    } else {
-        Err(problems.join("; "))
-    }
+    (status, body, extra)
 }
 
-/// Runs every case of `files`; cases sharing a `session` name share a host
-/// and a session id, in file order (multi-turn flows).
-fn run_golden(files: &[&str]) -> (usize, Vec<String>, BTreeMap<String, usize>) {
+/// Runs every case of `file` under its roles; cases sharing a `session`
+/// share a host and a session id, in file order (multi-turn flows).
+fn run_golden(file: &str) -> Tally {
     let mut hosts: HashMap<String, FakeHost> = HashMap::new();
-    let mut failures = Vec::new();
-    let mut hist: BTreeMap<String, usize> = BTreeMap::new();
-    let mut total = 0;
-    for file in files {
-        for (i, case) in load_cases(file).iter().enumerate() {
-            for role in roles_for(case) {
-                total += 1;
-                let name = case["name"]
-                    .as_str()
-                    .map_or_else(|| format!("case_{}", i + 1), str::to_owned);
-                let session = case["session"]
-                    .as_str()
-                    .map_or_else(|| format!("eval_{file}_{i}_{}", role.name()), str::to_owned);
-                let host = hosts
-                    .entry(format!("{session}/{}", role.name()))
-                    .or_insert_with(|| FakeHost::new().with_faq_allowlist());
-                match run_case(case, role, host, &session) {
-                    Ok(res) => {
-                        let key = format!(
-                            "{}/{}",
-                            res["meta"]["intent"].as_str().unwrap_or("error"),
-                            res["meta"]["outcome"].as_str().unwrap_or("-")
-                        );
-                        *hist.entry(key).or_default() += 1;
-                    }
-                    Err(why) => {
-                        failures.push(format!("{file} #{} {name} [{}]: {why}", i + 1, role.name()))
-                    }
-                }
-            }
+    let mut tally = Tally::default();
+    for case in load_cases(file) {
+        for role in roles_for(&case) {
+            let session = case.spec["session"].as_str().map_or_else(
+                || format!("eval_{file}_{}_{}", case.line, role.name()),
+                str::to_owned,
+            );
+            let host = hosts
+                .entry(format!("{session}/{}", role.name()))
+                .or_insert_with(|| FakeHost::new().with_faq_allowlist());
+            let (status, body, mut problems) = run_case(&case, role, host, &session);
+            problems.splice(0..0, check_response(&case, status, &body));
+            tally.record(
+                &format!("{file}:{} {} [{}]", case.line, case.name, role.name()),
+                &body,
+                problems,
+            );
         }
     }
-    (total, failures, hist)
+    tally
 }
 
 #[test]
 fn golden_set_passes_with_contract_role_split() {
-    let (total, failures, hist) = run_golden(&["prompts.jsonl"]);
-    println!(
-        "golden: {}/{total} passed; intent/outcome {hist:?}",
-        total - failures.len()
-    );
-    assert_eq!(total, 36, "33 cases, 3 of them under both roles");
+    let tally = run_golden("prompts.jsonl");
+    println!("golden set:\n{}", tally.render());
+    assert_eq!(tally.total, 36, "33 cases, 3 of them under both roles");
     assert!(
-        failures.is_empty(),
+        tally.failures.is_empty(),
         "golden failures:\n{}",
-        failures.join("\n")
+        tally.render()
     );
 }
 
@@ -248,15 +131,12 @@ fn extra_cases_pass() {
         "issue 6 asks for at least 40 more cases, found {}",
         cases.len()
     );
-    let (total, failures, hist) = run_golden(&["extra.jsonl"]);
-    println!(
-        "extra: {}/{total} passed; intent/outcome {hist:?}",
-        total - failures.len()
-    );
+    let tally = run_golden("extra.jsonl");
+    println!("extra cases:\n{}", tally.render());
     assert!(
-        failures.is_empty(),
+        tally.failures.is_empty(),
         "extra failures:\n{}",
-        failures.join("\n")
+        tally.render()
     );
 }
 
