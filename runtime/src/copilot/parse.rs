@@ -26,18 +26,16 @@ fn strip_fence(t: &str) -> Option<&str> {
         return None;
     }
     let body = t.split_once('\n').map_or("", |(_, rest)| rest);
-    let mut lines: Vec<&str> = body.lines().collect();
+    // `split_inclusive` keeps exact bytes, so the cut below is a char boundary
+    // whatever the line endings.
+    let mut lines: Vec<&str> = body.split_inclusive('\n').collect();
     while lines
         .last()
         .is_some_and(|l| l.trim().is_empty() || l.trim().chars().all(|c| c == '`'))
     {
         lines.pop();
     }
-    let end = lines
-        .iter()
-        .map(|l| l.len() + 1)
-        .sum::<usize>()
-        .min(body.len());
+    let end = lines.iter().map(|l| l.len()).sum::<usize>();
     Some(&body[..end])
 }
 
@@ -112,6 +110,10 @@ mod tests {
             json!({"message":"ok"})
         );
         assert_eq!(obj(parse_model_json("```\n{\"a\":1}\n```")), json!({"a":1}));
+        assert_eq!(
+            obj(parse_model_json("```json\r\n{\"m\":\"éé\"}\r\n```\r\n")),
+            json!({"m":"éé"})
+        );
         assert_eq!(
             obj(parse_model_json(
                 "Sure! {\"message\":\"x\",\"ops\":[]} hope it helps"
