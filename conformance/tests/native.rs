@@ -33,3 +33,72 @@ fn native_host_passes_the_conformance_suite() {
     assert!(report.passed.len() >= 30, "{}", report.summary());
     server.shutdown().expect("graceful shutdown");
 }
+
+/// CONTRACT.md section 12 vectors that need a gateway missing its settings:
+/// each answers 500 naming the variable to set (the original said "Unhandled error"
+/// for the grant secret).
+#[test]
+fn missing_settings_are_named() {
+    use sf_conformance::http::request;
+    let server =
+        sf_server::testing::TestServer::start([("ENVIRONMENT", "dev")]).expect("server starts");
+    let base = server.base_url().to_owned();
+
+    let res = request(
+        &base,
+        "GET",
+        "/v1/personalization/preview/j",
+        &[("authorization", "Bearer x")],
+        b"",
+    )
+    .expect("request");
+    assert_eq!(res.status, 500);
+    assert_eq!(
+        res.json(),
+        serde_json::json!({"error":{"code":"PROVIDER_ERROR","provider":"sanfrancisco","message":"Missing PARIS_DEV_JWT"}})
+    );
+
+    let body = br#"{"grant":"v1.e30.AAAA","agentId":"debug.grantProbe"}"#;
+    let res = request(
+        &base,
+        "POST",
+        "/v1/execute",
+        &[("content-type", "application/json")],
+        body,
+    )
+    .expect("request");
+    assert_eq!(res.status, 500);
+    assert_eq!(
+        res.json()["error"]["message"],
+        "Missing AI_GRANT_HMAC_SECRET"
+    );
+    server.shutdown().expect("graceful shutdown");
+
+    // A provider without its key: the contract's 500 naming the key.
+    let server = sf_server::testing::TestServer::start([
+        ("ENVIRONMENT", "dev"),
+        ("AI_GRANT_HMAC_SECRET", "s"),
+    ])
+    .expect("server starts");
+    let payload = serde_json::json!({
+        "v":1,"iss":"paris","jti":"k1","sub":{"kind":"anon","sessionId":"x"},"exp":4102444800u64,
+        "caps":["agent:sdr.copilot"],"budgets":{"maxTokens":10,"timeoutMs":5000,"maxRequests":1},"mode":"editor",
+        "ai":{"profile":"free_low","allowedProviders":["deepseek"],"defaultProvider":"deepseek"}
+    });
+    let grant = sf_runtime::grants::mint_grant(&payload, "s");
+    let body = serde_json::json!({"grant": grant, "agentId": "sdr.copilot", "input": {"sessionId": "x", "message": "hi"}});
+    let res = request(
+        server.base_url(),
+        "POST",
+        "/v1/execute",
+        &[("content-type", "application/json")],
+        body.to_string().as_bytes(),
+    )
+    .expect("request");
+    assert_eq!(res.status, 500);
+    assert_eq!(
+        res.json(),
+        serde_json::json!({"error":{"code":"PROVIDER_ERROR","provider":"deepseek","message":"Missing DEEPSEEK_API_KEY"}})
+    );
+    server.shutdown().expect("graceful shutdown");
+}
