@@ -970,3 +970,154 @@ mod prop {
         );
     }
 }
+
+// ------------------------------------------------------------------ live model (opt-in)
+
+/// Runs scripted edit prompts through the engine against a real
+/// OpenAI-compatible server (e.g. SmolLM2 under llama.cpp, see
+/// ../shared/notes/local-llm.md). Opt-in: `SF_LIVE_LLM=http://127.0.0.1:PORT
+/// cargo test -p sf-runtime --lib copilot::tests::live -- --ignored --nocapture`.
+/// Whatever the model says, every answer must be contract-valid and every
+/// returned op must apply under Bob's rules; it prints the valid-ops rate
+/// and latencies.
+mod live {
+    use super::*;
+    use crate::copilot::{CopilotModel, ModelCall, ModelReply};
+    use std::io::{Read, Write};
+
+    struct HttpModel {
+        addr: String,
+    }
+
+    impl HttpModel {
+        fn post(&self, body: &str) -> Result<String, String> {
+            let mut s = std::net::TcpStream::connect(&self.addr).map_err(|e| e.to_string())?;
+            s.set_read_timeout(Some(std::time::Duration::from_secs(120)))
+                .map_err(|e| e.to_string())?;
+            // HTTP/1.0 so the body is not chunked and ends at EOF.
+            let req = format!(
+                "POST /v1/chat/completions HTTP/1.0\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                self.addr,
+                body.len()
+            );
+            s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+            let mut out = String::new();
+            s.read_to_string(&mut out).map_err(|e| e.to_string())?;
+            out.split_once("\r\n\r\n")
+                .map(|(_, b)| b.to_owned())
+                .ok_or_else(|| "no body".to_owned())
+        }
+    }
+
+    impl CopilotModel for HttpModel {
+        async fn complete(&self, req: ModelCall) -> Result<ModelReply, ApiError> {
+            let messages: Vec<Value> = req
+                .messages
+                .iter()
+                .map(|(r, c)| json!({"role": r.name(), "content": c}))
+                .collect();
+            let body = json!({"model":"local","messages":messages,"temperature":req.temperature,
+                              "max_tokens": req.max_tokens.unwrap_or(300)});
+            let text = self
+                .post(&body.to_string())
+                .map_err(|e| ApiError::provider(502, "local", e))?;
+            let v: Value = serde_json::from_str(&text)
+                .map_err(|_| ApiError::provider(502, "local", "bad JSON from server"))?;
+            Ok(ModelReply {
+                text: v["choices"][0]["message"]["content"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+                provider: "local".into(),
+                model: v["model"].as_str().unwrap_or("local").to_owned(),
+                prompt_tokens: v["usage"]["prompt_tokens"].as_u64().unwrap_or(0),
+                completion_tokens: v["usage"]["completion_tokens"].as_u64().unwrap_or(0),
+            })
+        }
+    }
+
+    const PROMPTS: [&str; 10] = [
+        "Change the title to Questions and answers",
+        "Turn on multi-open",
+        "Set the pod radius to 16",
+        "Make the stage padding 32",
+        "Set the expand mode to first",
+        "Rename the button label to Talk to us",
+        "Make the first answer shorter",
+        "Change the section title to General",
+        "Turn off multi-open",
+        "Change the title to FAQ",
+    ];
+
+    #[test]
+    #[ignore = "needs a local OpenAI-compatible model server (SF_LIVE_LLM)"]
+    fn live_local_model_edits() {
+        let Ok(url) = std::env::var("SF_LIVE_LLM") else {
+            println!("SF_LIVE_LLM not set; skipped");
+            return;
+        };
+        let model = HttpModel {
+            addr: url
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned(),
+        };
+        let w = widget("faq-bob");
+        let config = w["currentConfig"].as_object().cloned().unwrap_or_default();
+        let bob_controls = w["controls"].as_array().cloned().unwrap_or_default();
+        let (mut with_ops, mut errors) = (0, 0);
+        let mut latencies = Vec::new();
+        for (i, prompt) in PROMPTS.iter().enumerate() {
+            let host = FakeHost::new();
+            let cx = crate::copilot::CopilotCtx {
+                host: &host,
+                model: &model,
+                role: Role::Cs,
+                grant_subject_key: "live",
+                grant_max_requests_raw: 2.0,
+                grant_timeout_ms: 45_000,
+                environment: "local",
+                started_ms: host.clock.now.get(),
+            };
+            let inp = input(prompt, &format!("live{i}"), "faq-bob", "faq");
+            let t0 = std::time::Instant::now();
+            let out = futures_executor::block_on(crate::copilot::run(&cx, &inp));
+            let ms = t0.elapsed().as_millis();
+            latencies.push(ms);
+            match out {
+                Ok(o) => {
+                    let case = Case {
+                        line: i + 1,
+                        name: (*prompt).into(),
+                        spec: json!({"prompt": prompt}),
+                    };
+                    let body = json!({"result": o.result, "usage": o.usage});
+                    let problems = check_response(&case, 200, &body);
+                    assert!(problems.is_empty(), "{prompt}: {problems:?}");
+                    if let Some(ops) = body["result"]["ops"].as_array() {
+                        let applied = apply_ops(&config, &bob_controls, ops);
+                        assert!(applied.is_ok(), "{prompt}: {ops:?} {applied:?}");
+                        with_ops += 1;
+                    }
+                    println!(
+                        "{ms:>6} ms  {prompt:<45} -> {} {}",
+                        body["result"]["meta"]["outcome"], body["result"]["message"]
+                    );
+                }
+                Err(e) => {
+                    // Only the contract's model-output errors may surface.
+                    assert_eq!(e.status, 502, "{prompt}: {e}");
+                    errors += 1;
+                    println!("{ms:>6} ms  {prompt:<45} -> {e}");
+                }
+            }
+        }
+        latencies.sort_unstable();
+        println!(
+            "valid ops: {with_ops}/{} responses; contract 502s: {errors}; latency p50 {} ms, max {} ms",
+            PROMPTS.len(),
+            latencies[latencies.len() / 2],
+            latencies[latencies.len() - 1]
+        );
+    }
+}
