@@ -195,7 +195,10 @@ fn tail(a: &TailArgs) -> Result<(), String> {
     }
 }
 
-/// Counts by a column; NULL is reported as `(none)`.
+/// (agentId, intent, outcome, count) of one group; NULL is `(none)`.
+type StatRow = (String, String, String, i64);
+
+/// Counts by agent, intent and outcome; NULL is reported as `(none)`.
 fn stats(a: &StatsArgs) -> Result<(), String> {
     if !valid_day(&a.day) {
         return Err(format!("--day {:?}: expected YYYY-MM-DD (UTC)", a.day));
@@ -204,7 +207,7 @@ fn stats(a: &StatsArgs) -> Result<(), String> {
     let mut conn = sf_server::db::open(&a.dir.data_dir)?;
     sf_server::db::ensure_schema(&mut conn)?;
     let read = |e| format!("reading copilot_events_v1: {e}");
-    let mut rows: Vec<(String, String, String, i64)> = Vec::new();
+    let mut rows: Vec<StatRow> = Vec::new();
     {
         let mut stmt = conn
             .prepare(
@@ -246,10 +249,7 @@ fn stats(a: &StatsArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn tally(
-    rows: &[(String, String, String, i64)],
-    key: impl Fn(&(String, String, String, i64)) -> &str,
-) -> Map<String, Value> {
+fn tally(rows: &[StatRow], key: impl Fn(&StatRow) -> &str) -> Map<String, Value> {
     let mut pairs: Vec<(String, i64)> = Vec::new();
     for r in rows {
         let k = key(r);
@@ -263,11 +263,7 @@ fn tally(
 }
 
 /// The JSON summary of one day (also what the text output renders).
-pub fn summarise(
-    day: &str,
-    rows: &[(String, String, String, i64)],
-    user_outcomes: &[(String, i64)],
-) -> Value {
+pub fn summarise(day: &str, rows: &[StatRow], user_outcomes: &[(String, i64)]) -> Value {
     json!({
         "day": day,
         "total": rows.iter().map(|r| r.3).sum::<i64>(),

@@ -229,3 +229,55 @@ fn thousand_executes_file_exactly_thousand_records() {
     assert_filed_exactly(srv.data_dir(), N);
     srv.shutdown().unwrap();
 }
+
+#[test]
+fn a_crashed_consumers_claims_are_delivered_after_restart() {
+    // A consumer (another process) claimed 16 messages and died without
+    // acknowledging or releasing them. A server started on the same data
+    // directory delivers them once their lease ends, and the rest at once.
+    let dir = sf_server::testing::TempDir::new("ev-crash");
+    let store = QueueStore::open(dir.path()).unwrap();
+    for i in 0..20 {
+        let ev = json!({
+            "v": 1, "requestId": format!("crash-{i}"), "agentId": "debug.grantProbe",
+            "occurredAtMs": 1_795_312_800_000u64 + i, "subject": {"kind": "anon", "sessionId": "s"},
+            "trace": {"sessionId": "s"}, "ai": {"profile": null, "taskClass": "debug"},
+            "input": {}, "result": {"ok": true}, "usage": {"provider": "sanfrancisco"}
+        });
+        store.send(EVENTS_QUEUE, &ev).unwrap();
+    }
+    {
+        let mut conn = sf_server::db::open(dir.path()).unwrap();
+        let claimed =
+            sf_server::queue::claim(&mut conn, sf_server::host::system_now_ms(), 1_500, 16)
+                .unwrap();
+        assert_eq!(claimed.len(), 16);
+    }
+    let data_dir = dir.path().to_path_buf();
+    let srv = TestServer::start_with(vars(), |c| c.data_dir = data_dir).unwrap();
+    wait_for("the unclaimed messages", Duration::from_secs(10), || {
+        count(
+            &sf_server::db::open(dir.path()).unwrap(),
+            "copilot_events_v1",
+        ) >= 4
+    });
+    assert!(
+        count(
+            &sf_server::db::open(dir.path()).unwrap(),
+            "copilot_events_v1"
+        ) < 20,
+        "claimed messages wait for their lease"
+    );
+    wait_for("the claimed messages", Duration::from_secs(15), || {
+        count(
+            &sf_server::db::open(dir.path()).unwrap(),
+            "copilot_events_v1",
+        ) == 20
+    });
+    wait_for("an empty queue", Duration::from_secs(10), || {
+        store.pending().unwrap() == 0
+    });
+    assert_eq!(store.dead_letters(10).unwrap().len(), 0);
+    srv.shutdown().unwrap();
+    assert_filed_exactly(dir.path(), 20);
+}
