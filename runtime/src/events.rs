@@ -223,6 +223,9 @@ pub fn index_row(event: &Value, runtime_env: &str) -> Vec<(&'static str, SqlValu
     ]
 }
 
+/// 9999-12-31T23:59:59.999Z + 1 ms.
+const MAX_OCCURRED_AT_MS: f64 = 253_402_300_800_000.0;
+
 /// Checks that a queue message is an interaction event we can file.
 pub fn validate_event(event: &Value) -> Result<(), String> {
     if event.get("v").and_then(Value::as_f64) != Some(1.0) {
@@ -238,8 +241,10 @@ pub fn validate_event(event: &Value) -> Result<(), String> {
             "event agentId {agent:?} is not a canonical agent id"
         ));
     }
-    if !event.get("occurredAtMs").is_some_and(Value::is_number) {
-        return Err("event occurredAtMs is not a number".into());
+    // The day of the R2 key comes from it: keep it a real calendar day.
+    let occurred = event.get("occurredAtMs").and_then(Value::as_f64);
+    if !occurred.is_some_and(|t| (0.0..MAX_OCCURRED_AT_MS).contains(&t)) {
+        return Err("event occurredAtMs is not a time between 1970 and 9999".into());
     }
     Ok(())
 }
@@ -407,6 +412,79 @@ pub async fn store_event<H: Host>(gw: &Gateway<H>, event: &Value) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validation_rejects_what_cannot_be_filed() {
+        let ok = json!({"v":1,"requestId":"r-1","agentId":"debug.grantProbe","occurredAtMs":1_700_000_000_000u64});
+        assert_eq!(validate_event(&ok), Ok(()));
+        for (field, bad, why) in [
+            ("v", json!(2), "not an interaction event (v != 1)"),
+            (
+                "requestId",
+                json!(""),
+                "event requestId is missing or unsafe",
+            ),
+            (
+                "requestId",
+                json!("a/../b"),
+                "event requestId is missing or unsafe",
+            ),
+            (
+                "agentId",
+                json!("debug.grantprobe "),
+                "event agentId \"debug.grantprobe \" is not a canonical agent id",
+            ),
+            (
+                "occurredAtMs",
+                json!(-1),
+                "event occurredAtMs is not a time between 1970 and 9999",
+            ),
+            (
+                "occurredAtMs",
+                json!(1e300),
+                "event occurredAtMs is not a time between 1970 and 9999",
+            ),
+            (
+                "occurredAtMs",
+                json!("1"),
+                "event occurredAtMs is not a time between 1970 and 9999",
+            ),
+        ] {
+            let mut ev = ok.clone();
+            ev[field] = bad;
+            assert_eq!(validate_event(&ev), Err(why.to_owned()), "{field}");
+        }
+    }
+
+    #[test]
+    fn statements_fill_sessions_and_interactions_from_grant_fields_only() {
+        let ev = json!({"v":1,"requestId":"r-1","agentId":"sdr.copilot","occurredAtMs":5,
+            "subject":{"kind":"user","userId":"u","workspaceId":"w"},
+            "trace":{"sessionId":"s-9","locale":"fr"},
+            "input":{"sessionId":"client-chosen"}});
+        let stmts = index_statements(&ev, "dev", "logs/dev/sdr.copilot/1970-01-01/r-1.json");
+        assert_eq!(stmts.len(), 3);
+        assert!(stmts[0]
+            .sql
+            .starts_with("INSERT OR IGNORE INTO copilot_events_v1"));
+        assert_eq!(
+            stmts[1].params,
+            vec![
+                SqlValue::Text("s-9".into()),
+                SqlValue::Text("sdr.copilot".into()),
+                SqlValue::Integer(5),
+                SqlValue::Text("user".into()),
+                SqlValue::Text("u:w".into()),
+                SqlValue::Text("fr".into()),
+            ]
+        );
+        assert_eq!(stmts[2].params[1], SqlValue::Text("s-9".into()));
+        // No session in the grant: no session row, a NULL session id.
+        let bare = json!({"v":1,"requestId":"r-2","agentId":"debug.grantProbe","occurredAtMs":5,"input":{"sessionId":"x"}});
+        let stmts = index_statements(&bare, "dev", "k");
+        assert_eq!(stmts.len(), 2);
+        assert_eq!(stmts[1].params[1], SqlValue::Null);
+    }
 
     #[test]
     fn url_detection() {
