@@ -223,6 +223,30 @@ pub fn index_row(event: &Value, runtime_env: &str) -> Vec<(&'static str, SqlValu
     ]
 }
 
+/// What a host may keep of a rejected queue message: the body with every
+/// `grant` string (l10n jobs and personalization commands carry one) replaced
+/// by `"[redacted]"`, at any depth. Dead-letter stores outlive the queue, and
+/// grants must never be written to a log, object or row; a grant lives ten
+/// minutes, so a replay could not have used it anyway.
+pub fn redact_for_dead_letter(body: &Value) -> Value {
+    match body {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if k == "grant" && v.is_string() {
+                        Value::String("[redacted]".into())
+                    } else {
+                        redact_for_dead_letter(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact_for_dead_letter).collect()),
+        other => other.clone(),
+    }
+}
+
 /// 9999-12-31T23:59:59.999Z + 1 ms.
 const MAX_OCCURRED_AT_MS: f64 = 253_402_300_800_000.0;
 
@@ -484,6 +508,17 @@ mod tests {
         let stmts = index_statements(&bare, "dev", "k");
         assert_eq!(stmts.len(), 2);
         assert_eq!(stmts[1].params[1], SqlValue::Null);
+    }
+
+    #[test]
+    fn dead_letters_lose_their_grants() {
+        let job = json!({"v":2,"grant":"v1.abc.sig","publicId":"p",
+            "payload":{"grant":"v1.def.sig","list":[{"grant":"v1.g.s"}]},"grantless":{"grant":7}});
+        assert_eq!(
+            redact_for_dead_letter(&job),
+            json!({"v":2,"grant":"[redacted]","publicId":"p",
+                "payload":{"grant":"[redacted]","list":[{"grant":"[redacted]"}]},"grantless":{"grant":7}})
+        );
     }
 
     #[test]
