@@ -115,3 +115,35 @@ pub fn defer(task: BackgroundTask) {
         Anchor::Collect(list) => list.borrow_mut().push(promise),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt;
+
+    fn current_is(anchor: &Anchor) -> bool {
+        CURRENT.with(|c| match (&*c.borrow(), anchor) {
+            (Some(Anchor::Collect(a)), Anchor::Collect(b)) => Rc::ptr_eq(a, b),
+            _ => false,
+        })
+    }
+
+    #[test]
+    fn scoped_sets_the_anchor_only_while_polling_and_restores_the_outer_one() {
+        let outer = Anchor::collector();
+        let inner = Anchor::collector();
+        let (o, i) = (outer.clone(), inner.clone());
+        let seen = Scoped::new(outer.clone(), async move {
+            let before = current_is(&o);
+            let nested = Scoped::new(i.clone(), async move { current_is(&i) }).await;
+            let after = current_is(&o);
+            (before, nested, after)
+        })
+        .now_or_never();
+        assert_eq!(seen, Some((true, true, true)));
+        assert!(
+            CURRENT.with(|c| c.borrow().is_none()),
+            "anchor leaked past the poll"
+        );
+    }
+}
