@@ -144,7 +144,7 @@ check_http() {
 }
 
 e2e() {
-    local t0 t_build start_ms ready_ms first_ms second_ms probe port iport state log base health
+    local t0 t_build second_ms startup_ms first_ms port state log base health
     t0=$(date +%s)
     build
     t_build=$(( $(date +%s) - t0 ))
@@ -180,33 +180,13 @@ SF_SELFTEST_ECHO_URL="http://127.0.0.1:$echo_port"
 EOF
     migrate "$state"
 
-    port=$(free_port); iport=$(free_port)
+    port=$(free_port)
     base="http://127.0.0.1:$port"
     log="$BUILD_DIR/wrangler-dev.log"
-    start_ms=$(date +%s%3N)
-    # setsid: wrangler gets its own process group (it spawns workerd), stopped as a whole below.
-    setsid wrangler dev --config "$DEV_CONFIG" "${ENV_ARGS[@]}" --local --ip 127.0.0.1 --port "$port" \
-        --inspector-port "$iport" --persist-to "$state" --test-scheduled >"$log" 2>&1 &
-    WRANGLER_PID=$!
-
-    ready_ms=""
-    for _ in $(seq 1 600); do
-        if ! kill -0 "$WRANGLER_PID" 2>/dev/null; then
-            tail -n 40 "$log" >&2
-            die "wrangler dev exited before serving (log: $log)"
-        fi
-        probe=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 "$base/healthz" 2>/dev/null || true)
-        if [[ "$probe" == 200\ * ]]; then
-            ready_ms=$(date +%s%3N)
-            # The first request an isolate serves includes instantiating the wasm module.
-            first_ms=$(awk '{ printf "%d", $2 * 1000 }' <<<"$probe")
-            break
-        fi
-        sleep 0.1
-    done
-    [[ -n "$ready_ms" ]] || { tail -n 40 "$log" >&2; die "wrangler dev did not answer /healthz within 60 s"; }
+    start_wrangler "$DEV_CONFIG" "$port" "$state" "$log"
     second_ms=$(curl -s -o /dev/null -w '%{time_total}' "$base/healthz" | awk '{ printf "%d", $1 * 1000 }')
-    echo "wrangler dev answered after $(( ready_ms - start_ms )) ms; first request ${first_ms} ms, second ${second_ms} ms"
+    startup_ms=$(( READY_MS - START_MS )); first_ms=$FIRST_MS
+    echo "wrangler dev answered after ${startup_ms} ms; first request ${first_ms} ms, second ${second_ms} ms"
 
     # ---- checks (CONTRACT sections 0 and 2.1) ----
     health="$(curl -s "$base/healthz")"
@@ -252,6 +232,20 @@ EOF
         if [[ "$deferred" == '{"deferred":true}' ]]; then pass "deferred task (waitUntil) ran after the response"
         else fail "deferred task" "marker not written: $deferred"; fi
     fi
+    # ...and an event the consumer rejects: acked and kept in R2 under dead-letter/.
+    if [[ -n "$st_id" ]]; then
+        local dl=""
+        for _ in $(seq 1 100); do
+            dl="$(curl -s "$base/__sf_selftest?dead-letter=$st_id")"
+            [[ "$dl" == *'"key"'* ]] && break
+            sleep 0.2
+        done
+        if [[ "$dl" == *'"queue":"sanfrancisco-events-dev"'*'not a canonical agent id'* ]]; then
+            pass "queue: a rejected message is acked and dead-lettered in R2"
+        else
+            fail "queue reject" "no dead-letter record: $dl"
+        fi
+    fi
     # The self-test sent an interaction event on SF_EVENTS; the queue consumer must file it in D1.
     if [[ -n "$event_id" ]]; then
         local row=""
@@ -293,11 +287,35 @@ EOF
     fi
     # ---- end of HOOK ------------------------------------------------------------------------
 
+    stop_wrangler
+
+    # ---- no bindings at all: requests that need none must still work ----
+    local bare="$BUILD_DIR/wrangler.nobindings.toml" bare_port bare_state="$ROOT/.wrangler/e2e-nobindings"
+    rm -rf "$bare_state"
+    {
+        echo 'name = "sanfrancisco-nobindings"'
+        echo 'main = "index.js"'
+        grep -m1 '^compatibility_date' "$ROOT/wrangler.toml"
+        echo 'send_metrics = false'
+        printf '[vars]\nENVIRONMENT = "dev"\n'
+    } >"$bare"
+    bare_port=$(free_port)
+    start_wrangler "$bare" "$bare_port" "$bare_state" "$BUILD_DIR/wrangler-nobindings.log"
+    check_http "no bindings: GET /healthz is 200" GET "http://127.0.0.1:$bare_port/healthz" 200
+    check_http "no bindings: unknown route is the contract 404" GET "http://127.0.0.1:$bare_port/nope" 404 '{"error":{"code":"BAD_REQUEST","message":"Not found"}}'
+    local bare_st
+    bare_st="$(curl -s "http://127.0.0.1:$bare_port/__sf_selftest")"
+    if [[ "$bare_st" == *'kv binding `SF_KV` is not available'* && "$bare_st" == *'SF_EVENTS is not bound'* \
+        && "$bare_st" == *'counter binding `SF_BUDGET_COUNTER` is not available'* ]]; then
+        pass "no bindings: ports report the missing binding by name"
+    else
+        fail "no bindings: port errors" "$bare_st"
+    fi
     stop_all
     trap - EXIT
 
-    if grep -qiE 'panicked|RuntimeError: unreachable' "$log"; then
-        fail "no panic in the Worker log" "$(grep -iE -m3 'panicked|unreachable' "$log")"
+    if grep -qiE 'panicked|RuntimeError: unreachable' "$log" "$BUILD_DIR/wrangler-nobindings.log"; then
+        fail "no panic in the Worker log" "$(grep -hiE -m3 'panicked|unreachable' "$log" "$BUILD_DIR/wrangler-nobindings.log")"
     else
         pass "no panic in the Worker log"
     fi
@@ -311,12 +329,40 @@ EOF
     fi
 
     echo "$SIZE_LINE"
-    echo "start-up: wrangler dev to first 200 $(( ready_ms - start_ms )) ms (prebuilt bundle), first request ${first_ms} ms; build ${t_build} s; e2e total $(( $(date +%s) - t0 )) s"
+    echo "start-up: wrangler dev to first 200 ${startup_ms} ms (prebuilt bundle), first request ${first_ms} ms; build ${t_build} s; e2e total $(( $(date +%s) - t0 )) s"
     if (( FAILURES > 0 )); then
         echo "worker e2e: $FAILURES check(s) failed (wrangler log: $log)"
         exit 1
     fi
     echo "worker e2e: all checks passed"
+}
+
+# start_wrangler CONFIG PORT PERSIST_DIR LOG: wrangler dev in the background (its own process
+# group, stopped as a whole by stop_wrangler); returns once /healthz answers 200.
+# Sets WRANGLER_PID, START_MS, READY_MS and FIRST_MS (the first request's round trip, which
+# includes instantiating the wasm module).
+start_wrangler() {
+    local config="$1" port="$2" persist="$3" log="$4" probe
+    START_MS=$(date +%s%3N)
+    setsid wrangler dev --config "$config" "${ENV_ARGS[@]}" --local --ip 127.0.0.1 --port "$port" \
+        --inspector-port "$(free_port)" --persist-to "$persist" --test-scheduled >"$log" 2>&1 &
+    WRANGLER_PID=$!
+    READY_MS=""
+    for _ in $(seq 1 600); do
+        if ! kill -0 "$WRANGLER_PID" 2>/dev/null; then
+            tail -n 40 "$log" >&2
+            die "wrangler dev exited before serving (log: $log)"
+        fi
+        probe=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 "http://127.0.0.1:$port/healthz" 2>/dev/null || true)
+        if [[ "$probe" == 200\ * ]]; then
+            READY_MS=$(date +%s%3N)
+            FIRST_MS=$(awk '{ printf "%d", $2 * 1000 }' <<<"$probe")
+            return 0
+        fi
+        sleep 0.1
+    done
+    tail -n 40 "$log" >&2
+    die "wrangler dev did not answer /healthz within 60 s (log: $log)"
 }
 
 json_field() { # prints field $1 of the JSON object on stdin ("" when absent or unreadable)

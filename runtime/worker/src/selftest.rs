@@ -72,6 +72,9 @@ pub async fn run(gw: &Rc<Gateway<CfHost>>, query: Option<&str>) -> http::Respons
         let body = json!({ "deferred": matches!(found, Ok(Some(ref v)) if v == "done") });
         return sf_runtime::gateway::json_response(200, &body);
     }
+    if let Some(id) = query.and_then(|q| q.strip_prefix("dead-letter=")) {
+        return dead_letter_lookup(host, id).await;
+    }
     let id = host.random().uuid_v4();
     let mut r = Report {
         checks: Vec::new(),
@@ -89,6 +92,7 @@ pub async fn run(gw: &Rc<Gateway<CfHost>>, query: Option<&str>) -> http::Respons
     }
     let event_id = format!("selftest-{id}");
     r.record("queue", queue(host, &event_id).await);
+    r.record("queue reject", queue_reject(host, &id).await);
     // Proven by the follow-up `?deferred=<id>` call: the marker appears after the response.
     let kv_key = format!("selftest:deferred:{id}");
     let deferred_host = gw.clone();
@@ -359,4 +363,39 @@ async fn queue(host: &CfHost, request_id: &str) -> Result<String, String> {
     });
     port(q.send(&event).await)?;
     Ok(format!("sent interaction event {request_id}"))
+}
+
+/// An event the consumer must refuse (unknown agent): it ends up in the R2 dead-letter store.
+async fn queue_reject(host: &CfHost, id: &str) -> Result<String, String> {
+    let Some(q) = host.queue() else {
+        return Err("SF_EVENTS is not bound".into());
+    };
+    let request_id = format!("selftest-bad-{id}");
+    let event = json!({
+        "v": 1, "requestId": request_id, "agentId": "no.such.agent",
+        "occurredAtMs": host.clock().now_ms(),
+    });
+    port(q.send(&event).await)?;
+    Ok(format!("sent unconsumable event {request_id}"))
+}
+
+/// Finds the dead-letter record of `queue_reject`'s message.
+async fn dead_letter_lookup(host: &CfHost, id: &str) -> http::Response<Vec<u8>> {
+    let want = format!("selftest-bad-{id}");
+    let mut found = Value::Null;
+    if let Ok(keys) = host.blob().list("dead-letter/", 1000).await {
+        for key in keys {
+            let Ok(Some(bytes)) = host.blob().get(&key).await else {
+                continue;
+            };
+            let Ok(record) = serde_json::from_slice::<Value>(&bytes) else {
+                continue;
+            };
+            if record["body"]["requestId"].as_str() == Some(want.as_str()) {
+                found = json!({ "key": key, "queue": record["queue"], "reason": record["reason"] });
+                break;
+            }
+        }
+    }
+    sf_runtime::gateway::json_response(200, &json!({ "deadLetter": found }))
 }
