@@ -41,6 +41,9 @@ impl Report {
 
 type CaseResult = Result<(), String>;
 
+/// A named check run against the gateway.
+type Case<'s, S> = (&'static str, Box<dyn Fn(&S) -> CaseResult + 's>);
+
 struct Suite<'a> {
     cfg: &'a Config<'a>,
 }
@@ -144,7 +147,7 @@ impl Suite<'_> {
         )
     }
 
-    fn cases(&self) -> Vec<(&'static str, Box<dyn Fn(&Self) -> CaseResult + '_>)> {
+    fn cases(&self) -> Vec<Case<'_, Self>> {
         vec![
             ("healthz", Box::new(|s: &Self| {
                 let res = request(&s.cfg.base_url, "GET", "/healthz", &[], b"")?;
