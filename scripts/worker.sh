@@ -103,6 +103,8 @@ free_port() {
 
 dev() {
     build
+    # wrangler reads secrets from .dev.vars next to the config: use the git-ignored root one.
+    if [[ -f "$ROOT/.dev.vars" ]]; then cp "$ROOT/.dev.vars" "$BUILD_DIR/.dev.vars"; else rm -f "$BUILD_DIR/.dev.vars"; fi
     local state="$ROOT/.wrangler/state"
     migrate "$state"
     exec wrangler dev --config "$DEV_CONFIG" "${ENV_ARGS[@]}" --local --ip 127.0.0.1 \
