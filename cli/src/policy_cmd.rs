@@ -14,7 +14,7 @@ use serde_json::Value;
 pub enum PolicyCommand {
     /// Check the policy; prints every error (file:line:col, fix) and exits 1 on any.
     Check(CheckArgs),
-    /// Print the resolved policy: agents, budgets, profiles, plans, routes.
+    /// Print the resolved policy: agents, budgets, profiles, plans, routes (or the generated Rust).
     Explain(ExplainArgs),
 }
 
@@ -29,6 +29,8 @@ pub struct CheckArgs {
 pub enum Format {
     Json,
     Table,
+    /// The Rust items `include_policy!` generates, formatted.
+    Rust,
 }
 
 #[derive(Debug, Args)]
@@ -110,15 +112,23 @@ fn explain(root: Option<PathBuf>, format: Format) -> i32 {
     let v = g.policy.explain_json();
     match format {
         Format::Json => match serde_json::to_string_pretty(&v) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => out(&(s + "\n")),
             Err(e) => {
                 eprintln!("error: {e}");
                 return 1;
             }
         },
-        Format::Table => print!("{}", table(&v)),
+        Format::Table => out(&table(&v)),
+        Format::Rust => out(&g.source()),
     }
     0
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
+fn out(text: &str) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(text.as_bytes()).and_then(|_| o.flush());
 }
 
 fn s(v: &Value) -> String {

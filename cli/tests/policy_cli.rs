@@ -49,8 +49,11 @@ const PROFILES: [&str; 4] = [
     "curated_premium",
 ];
 
+/// maxTokens, timeoutMs, maxRequests.
+type Cell = (u32, u32, u32);
+
 /// CONTRACT.md 4.2, "Registry budgets": agent -> [free_low, paid_standard, paid_premium, curated_premium].
-const BUDGETS: [(&str, [(u32, u32, u32); 4]); 8] = [
+const BUDGETS: [(&str, [Cell; 4]); 8] = [
     (
         "sdr.copilot",
         [

@@ -548,9 +548,9 @@ pub fn emit(p: &Policy) -> TokenStream {
             pub const ALL: [Agent; #n_agents] = [ #( #av, )* ];
             /// Canonical id.
             pub const fn name(self) -> &'static str { match self { #( #av => #agent_names, )* } }
-            /// Lookup by id or alias, ignoring surrounding whitespace.
+            /// Lookup by id or alias, ignoring surrounding whitespace (as JavaScript's `trim()` does, BOM included).
             pub fn from_name(s: &str) -> ::core::option::Option<Agent> {
-                match s.trim() { #( #lookup_arms )* _ => ::core::option::Option::None }
+                match s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}') { #( #lookup_arms )* _ => ::core::option::Option::None }
             }
             pub const fn aliases(self) -> &'static [&'static str] { match self { #( #av => #aliases, )* } }
             pub const fn category(self) -> &'static str { match self { #( #av => #categories, )* } }
