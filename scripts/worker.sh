@@ -207,6 +207,7 @@ EOF
     check_http "HEAD /healthz is 200" HEAD "$base/healthz" 200
     check_http "unknown route is the contract 404" GET "$base/nope" 404 '{"error":{"code":"BAD_REQUEST","message":"Not found"}}'
     check_http "wrong method is the contract 404" DELETE "$base/healthz" 404 '{"error":{"code":"BAD_REQUEST","message":"Not found"}}'
+    check_http "raw \`, | and ^ in the URL are still routed" GET "$base/healthz?q=a\`b|c^d" 200
     local sched
     sched=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$base/__scheduled?cron=0+2+*+*+*")
     if [[ "$sched" == 200 ]]; then pass "scheduled handler ran (cron 0 2 * * *)"; else fail "scheduled handler" "status $sched"; fi

@@ -41,20 +41,32 @@ fn ctx_anchor(ctx: &Context) -> Anchor {
     Anchor::Ctx(raw.clone())
 }
 
-/// workerd request -> `http::Request<Vec<u8>>` (absolute URI; the core reads only path and query).
-async fn to_http(req: &web_sys::Request) -> Result<http::Request<Vec<u8>>, String> {
-    let mut builder = http::Request::builder()
-        .method(req.method().as_str())
-        .uri(req.url());
-    let entries = js_sys::try_iter(&req.headers())
-        .map_err(|e| js_message(&e))?
-        .ok_or("request headers are not iterable")?;
-    for entry in entries {
-        let pair: js_sys::Array = entry.map_err(|e| js_message(&e))?.into();
-        if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-            builder = builder.header(name, value);
+/// Parses workerd's request URL. WHATWG URLs may keep a few characters raw that
+/// the `http` crate refuses (e.g. a backtick or `"` in some positions): those are
+/// percent-encoded rather than failing the request.
+pub fn parse_uri(url: &str) -> Result<http::Uri, String> {
+    if let Ok(uri) = http::Uri::try_from(url) {
+        return Ok(uri);
+    }
+    let mut escaped = String::with_capacity(url.len() + 16);
+    for b in url.bytes() {
+        if b.is_ascii_graphic()
+            && !matches!(
+                b,
+                b'"' | b'<' | b'>' | b'`' | b'\\' | b'^' | b'{' | b'}' | b'|'
+            )
+        {
+            escaped.push(b as char);
+        } else {
+            escaped.push_str(&format!("%{b:02X}"));
         }
     }
+    http::Uri::try_from(escaped.as_str()).map_err(|e| format!("unusable request URL {url:?}: {e}"))
+}
+
+/// workerd request -> `http::Request<Vec<u8>>` (absolute URI; the core reads only
+/// path and query). A header `http` cannot represent is dropped, not fatal.
+async fn to_http(req: &web_sys::Request) -> Result<http::Request<Vec<u8>>, String> {
     let body = if req.body().is_some() {
         let buf = JsFuture::from(req.array_buffer().map_err(|e| js_message(&e))?)
             .await
@@ -63,7 +75,27 @@ async fn to_http(req: &web_sys::Request) -> Result<http::Request<Vec<u8>>, Strin
     } else {
         Vec::new()
     };
-    builder.body(body).map_err(|e| e.to_string())
+    let mut out = http::Request::new(body);
+    *out.method_mut() = http::Method::from_bytes(req.method().as_bytes())
+        .map_err(|e| format!("unusable method {:?}: {e}", req.method()))?;
+    *out.uri_mut() = parse_uri(&req.url())?;
+    let entries = js_sys::try_iter(&req.headers())
+        .map_err(|e| js_message(&e))?
+        .ok_or("request headers are not iterable")?;
+    let headers = out.headers_mut();
+    for entry in entries {
+        let pair: js_sys::Array = entry.map_err(|e| js_message(&e))?.into();
+        let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) else {
+            continue;
+        };
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(&value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    Ok(out)
 }
 
 /// `http::Response<Vec<u8>>` -> workerd response.
@@ -178,4 +210,20 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let cron = event.cron();
     Scoped::new(anchor.clone(), gw.scheduled(&cron)).await;
     anchor.drain().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_uri;
+
+    #[test]
+    fn uri_keeps_what_http_accepts_and_escapes_the_rest() {
+        let u = parse_uri("http://127.0.0.1:8787/v1/execute?x=a|b").unwrap();
+        assert_eq!(u.path(), "/v1/execute");
+        assert_eq!(u.query(), Some("x=a|b"));
+        let u = parse_uri("http://127.0.0.1:8787/a`b?q=\"c\"").unwrap();
+        assert_eq!(u.path(), "/a%60b");
+        assert_eq!(u.query(), Some("q=%22c%22"));
+        assert_eq!(parse_uri("http://h/healthz").unwrap().path(), "/healthz");
+    }
 }
