@@ -14,6 +14,7 @@ pub mod execute;
 pub mod gateway;
 pub mod grants;
 pub mod llm;
+pub mod logsink;
 pub mod mint;
 pub mod outcome;
 pub mod policy;
