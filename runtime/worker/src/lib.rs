@@ -31,9 +31,17 @@ thread_local! {
 
 fn gateway(env: &Env) -> Rc<Gateway<CfHost>> {
     GATEWAY.with(|g| {
-        g.get_or_init(|| Gateway::new(CfHost::new(env.clone())))
-            .clone()
+        g.get_or_init(|| {
+            // stderr goes nowhere on wasm32-unknown-unknown; console.log reaches wrangler tail.
+            sf_runtime::logsink::set_sink(console_line);
+            Gateway::new(CfHost::new(env.clone()))
+        })
+        .clone()
     })
+}
+
+fn console_line(line: &str) {
+    worker::console_log!("{line}");
 }
 
 fn ctx_anchor(ctx: &Context) -> Anchor {
