@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// Lifetime of a key first created by `adjust` (no reservation told us its expiry).
+pub const ADJUST_DEFAULT_TTL_MS: u64 = 24 * 3600 * 1000;
+
 /// Lane values of one key and the instant the key stops counting.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CounterState {
@@ -91,12 +94,13 @@ impl CounterState {
         true
     }
 
-    /// Unconditional add. On an expired or never-reserved key this has no
-    /// lasting effect: there is no live budget window to settle against.
+    /// Unconditional add. A key that is expired or was never reserved starts a
+    /// fresh window of [`ADJUST_DEFAULT_TTL_MS`], as on the native host
+    /// (runtime/server/src/counter.rs), so both hosts count the same.
     pub fn adjust(&mut self, lane: &str, delta: i64, now_ms: u64) {
         self.refresh(now_ms);
         if self.is_expired(now_ms) {
-            return;
+            self.expires_at_ms = now_ms.saturating_add(ADJUST_DEFAULT_TTL_MS);
         }
         let v = self.lanes.entry(lane.to_owned()).or_insert(0);
         *v = v.saturating_add(delta);
@@ -235,19 +239,20 @@ mod tests {
     }
 
     #[test]
-    fn adjust_settles_a_live_key_and_ignores_a_dead_one() {
+    fn adjust_settles_a_live_key_and_restarts_a_dead_one_for_a_day() {
         let mut s = CounterState::default();
-        s.adjust("micro_usd", 50, 0);
-        assert_eq!(
-            s.read("micro_usd", 0),
-            0,
-            "nothing reserved: no window to settle"
-        );
         assert!(s.reserve(&[lane("micro_usd", 1000, Some(2000))], 10_000, 0));
         s.adjust("micro_usd", -700, 1);
         assert_eq!(s.read("micro_usd", 2), 300);
+        assert_eq!(s.expires_at_ms, 10_000, "settling keeps the window");
+        // Past the window: the old 300 is gone, the delta starts a fresh one-day window.
         s.adjust("micro_usd", 5, 10_000);
-        assert_eq!(s.read("micro_usd", 10_001), 0);
+        assert_eq!(s.read("micro_usd", 10_001), 5);
+        assert_eq!(s.expires_at_ms, 10_000 + ADJUST_DEFAULT_TTL_MS);
+        let mut fresh = CounterState::default();
+        fresh.adjust("requests", 2, 50);
+        assert_eq!(fresh.read("requests", 51), 2);
+        assert_eq!(fresh.read("requests", 50 + ADJUST_DEFAULT_TTL_MS), 0);
     }
 
     #[test]
