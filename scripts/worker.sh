@@ -171,7 +171,8 @@ e2e() {
     # the config). The conformance suite is started with the same values.
     export AI_GRANT_HMAC_SECRET="${AI_GRANT_HMAC_SECRET:-e2e-grant-secret-not-for-production}"
     export PARIS_DEV_JWT="${PARIS_DEV_JWT:-e2e-paris-bearer-not-for-production}"
-    export SF_MOCK_PORT="${SF_MOCK_PORT:-18411}"
+    # The conformance suite's scripted upstream listens here (DEEPSEEK_BASE_URL points at it).
+    export SF_MOCK_PORT="${SF_MOCK_PORT:-$(free_port)}"
     cat >"$BUILD_DIR/.dev.vars" <<EOF
 AI_GRANT_HMAC_SECRET="$AI_GRANT_HMAC_SECRET"
 PARIS_DEV_JWT="$PARIS_DEV_JWT"
