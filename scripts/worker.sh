@@ -240,7 +240,7 @@ EOF
     if [[ -n "$st_id" ]]; then
         local dl=""
         for _ in $(seq 1 100); do
-            dl="$(curl -s "$base/__sf_selftest?dead-letter=$st_id")"
+            dl="$(curl -s "$base/__sf_selftest?dead-letter=selftest-bad-$st_id")"
             [[ "$dl" == *'"key"'* ]] && break
             sleep 0.2
         done
@@ -293,33 +293,53 @@ EOF
 
     stop_wrangler
 
-    # ---- no bindings at all: requests that need none must still work ----
-    local bare="$BUILD_DIR/wrangler.nobindings.toml" bare_port bare_state="$ROOT/.wrangler/e2e-nobindings"
+    # ---- degraded: no KV, D1 or Durable Object; R2 and the queues only ----
+    # Requests that need none of them must still work, the ports must name what is missing,
+    # and an event the consumer cannot file (D1 absent -> Retry) must end, after its retries,
+    # in the dead-letter queue and from there in R2.
+    local bare="$BUILD_DIR/wrangler.degraded.toml" bare_port bare_base bare_state="$ROOT/.wrangler/e2e-degraded"
     rm -rf "$bare_state"
     {
-        echo 'name = "sanfrancisco-nobindings"'
+        echo 'name = "sanfrancisco-degraded"'
         echo 'main = "index.js"'
         grep -m1 '^compatibility_date' "$ROOT/wrangler.toml"
         echo 'send_metrics = false'
         printf '[vars]\nENVIRONMENT = "dev"\n'
+        printf '[[r2_buckets]]\nbinding = "SF_R2"\nbucket_name = "sanfrancisco-logs-dev"\n'
+        printf '[[queues.producers]]\nbinding = "SF_EVENTS"\nqueue = "sanfrancisco-events-dev"\n'
+        printf '[[queues.consumers]]\nqueue = "sanfrancisco-events-dev"\nmax_batch_timeout = 1\nmax_retries = 1\n'
+        printf 'dead_letter_queue = "sanfrancisco-dead-letter-dev"\n'
+        printf '[[queues.consumers]]\nqueue = "sanfrancisco-dead-letter-dev"\nmax_batch_timeout = 1\n'
     } >"$bare"
     bare_port=$(free_port)
-    start_wrangler "$bare" "$bare_port" "$bare_state" "$BUILD_DIR/wrangler-nobindings.log"
-    check_http "no bindings: GET /healthz is 200" GET "http://127.0.0.1:$bare_port/healthz" 200
-    check_http "no bindings: unknown route is the contract 404" GET "http://127.0.0.1:$bare_port/nope" 404 '{"error":{"code":"BAD_REQUEST","message":"Not found"}}'
-    local bare_st
-    bare_st="$(curl -s "http://127.0.0.1:$bare_port/__sf_selftest")"
-    if [[ "$bare_st" == *'kv binding `SF_KV` is not available'* && "$bare_st" == *'SF_EVENTS is not bound'* \
-        && "$bare_st" == *'counter binding `SF_BUDGET_COUNTER` is not available'* ]]; then
-        pass "no bindings: ports report the missing binding by name"
+    bare_base="http://127.0.0.1:$bare_port"
+    start_wrangler "$bare" "$bare_port" "$bare_state" "$BUILD_DIR/wrangler-degraded.log"
+    check_http "degraded: GET /healthz is 200" GET "$bare_base/healthz" 200
+    check_http "degraded: unknown route is the contract 404" GET "$bare_base/nope" 404 '{"error":{"code":"BAD_REQUEST","message":"Not found"}}'
+    local bare_st bare_id dl2=""
+    bare_st="$(curl -s "$bare_base/__sf_selftest")"
+    if [[ "$bare_st" == *'kv binding `SF_KV` is not available'* && "$bare_st" == *'sql binding `SF_D1` is not available'* \
+        && "$bare_st" == *'counter binding `SF_BUDGET_COUNTER` is not available'* && "$bare_st" == *'"name":"blob","ok":true'* ]]; then
+        pass "degraded: ports name the missing bindings, R2 still works"
     else
-        fail "no bindings: port errors" "$bare_st"
+        fail "degraded: port errors" "$bare_st"
+    fi
+    bare_id="$(echo "$bare_st" | json_field eventRequestId)"
+    for _ in $(seq 1 150); do
+        dl2="$(curl -s "$bare_base/__sf_selftest?dead-letter=$bare_id")"
+        [[ "$dl2" == *'"key"'* ]] && break
+        sleep 0.2
+    done
+    if [[ "$dl2" == *'"queue":"sanfrancisco-dead-letter-dev"'*'"reason":"retries exhausted"'* ]]; then
+        pass "degraded: an event that kept failing was retried, dead-lettered and archived in R2"
+    else
+        fail "degraded: retry -> dead-letter queue" "no archived record for $bare_id: $dl2"
     fi
     stop_all
     trap - EXIT
 
-    if grep -qiE 'panicked|RuntimeError: unreachable' "$log" "$BUILD_DIR/wrangler-nobindings.log"; then
-        fail "no panic in the Worker log" "$(grep -hiE -m3 'panicked|unreachable' "$log" "$BUILD_DIR/wrangler-nobindings.log")"
+    if grep -qiE 'panicked|RuntimeError: unreachable' "$log" "$BUILD_DIR/wrangler-degraded.log"; then
+        fail "no panic in the Worker log" "$(grep -hiE -m3 'panicked|unreachable' "$log" "$BUILD_DIR/wrangler-degraded.log")"
     else
         pass "no panic in the Worker log"
     fi

@@ -149,30 +149,42 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     to_web(res).map_err(|e| worker::Error::JsError(js_message(&e)))
 }
 
-/// Keeps a rejected message for inspection: `dead-letter/{queue}/{messageId}.json` in R2.
+/// Queues named like this are dead-letter queues (wrangler.toml `dead_letter_queue`):
+/// what arrives there exhausted its retries and is archived, not processed again.
+pub const DEAD_LETTER_QUEUE_PREFIX: &str = "sanfrancisco-dead-letter";
+
+/// Keeps a message for inspection: `dead-letter/{queue}/{messageId}.json` in R2.
 async fn dead_letter(
     gw: &Gateway<CfHost>,
     queue: &str,
     id: &str,
     reason: &str,
     body: &serde_json::Value,
-) {
+) -> Result<(), sf_runtime::ports::PortError> {
     let record = serde_json::json!({
         "queue": queue, "messageId": id, "reason": reason,
         "rejectedAtMs": gw.host().clock().now_ms(), "body": body,
     });
     let key = format!("dead-letter/{queue}/{id}.json");
     let bytes = serde_json::to_vec(&record).unwrap_or_default();
-    if let Err(e) = gw.host().blob().put(&key, bytes, "application/json").await {
-        worker::console_error!(
-            "queue {queue}: message {id} rejected ({reason}); dead-letter write failed: {e}"
-        );
-    }
+    gw.host()
+        .blob()
+        .put(&key, bytes, "application/json")
+        .await
+        .inspect_err(|e| {
+            worker::console_error!(
+                "queue {queue}: message {id} ({reason}) could not be archived, will be retried: {e}"
+            )
+        })
 }
 
 /// One handler for every bound queue (SF_EVENTS and the CONTRACT section 1
 /// consumers); the gateway dispatches on the queue name. Each message is acked
 /// or retried on its own, so one bad message never redelivers the batch.
+/// `Reject` archives the message in R2 and acks it; `Retry` retries it, and once
+/// its retries are exhausted Cloudflare moves it to the dead-letter queue, whose
+/// messages are archived the same way. A message is only acked once it is
+/// handled or archived.
 #[event(queue)]
 async fn queue(
     batch: MessageBatch<serde_json::Value>,
@@ -182,6 +194,7 @@ async fn queue(
     let gw = gateway(&env);
     let anchor = ctx_anchor(&ctx);
     let queue = batch.queue();
+    let archive_only = queue.starts_with(DEAD_LETTER_QUEUE_PREFIX);
     let jobs = batch.raw_iter().map(|msg| {
         let gw = gw.clone();
         let anchor = anchor.clone();
@@ -190,6 +203,7 @@ async fn queue(
             let id = msg.id();
             let body = js_to_json(&msg.body());
             let outcome = match &body {
+                Ok(_) if archive_only => Err(ConsumeError::Reject("retries exhausted".to_owned())),
                 Ok(v) => Scoped::new(anchor, gw.consume(&queue, v.clone())).await,
                 Err(e) => Err(ConsumeError::Reject(format!("body is not JSON: {e}"))),
             };
@@ -201,8 +215,10 @@ async fn queue(
                 }
                 Err(ConsumeError::Reject(why)) => {
                     let body = body.unwrap_or(serde_json::Value::Null);
-                    dead_letter(&gw, &queue, &id, &why, &body).await;
-                    msg.ack();
+                    match dead_letter(&gw, &queue, &id, &why, &body).await {
+                        Ok(()) => msg.ack(),
+                        Err(_) => msg.retry(),
+                    }
                 }
             }
         }

@@ -63,7 +63,8 @@ fn port<T>(r: Result<T, sf_runtime::ports::PortError>) -> Result<T, String> {
 }
 
 /// `query` of the URL: `deferred=<id>` reads back the marker a previous run's
-/// deferred task wrote; otherwise a full run.
+/// deferred task wrote, `dead-letter=<requestId>` finds an event's dead-letter
+/// record in R2; otherwise a full run.
 pub async fn run(gw: &Rc<Gateway<CfHost>>, query: Option<&str>) -> http::Response<Vec<u8>> {
     let host = gw.host();
     if let Some(id) = query.and_then(|q| q.strip_prefix("deferred=")) {
@@ -379,9 +380,8 @@ async fn queue_reject(host: &CfHost, id: &str) -> Result<String, String> {
     Ok(format!("sent unconsumable event {request_id}"))
 }
 
-/// Finds the dead-letter record of `queue_reject`'s message.
-async fn dead_letter_lookup(host: &CfHost, id: &str) -> http::Response<Vec<u8>> {
-    let want = format!("selftest-bad-{id}");
+/// Finds the dead-letter record of the event with this `requestId`.
+async fn dead_letter_lookup(host: &CfHost, want: &str) -> http::Response<Vec<u8>> {
     let mut found = Value::Null;
     if let Ok(keys) = host.blob().list("dead-letter/", 1000).await {
         for key in keys {
@@ -391,7 +391,7 @@ async fn dead_letter_lookup(host: &CfHost, id: &str) -> http::Response<Vec<u8>> 
             let Ok(record) = serde_json::from_slice::<Value>(&bytes) else {
                 continue;
             };
-            if record["body"]["requestId"].as_str() == Some(want.as_str()) {
+            if record["body"]["requestId"].as_str() == Some(want) {
                 found = json!({ "key": key, "queue": record["queue"], "reason": record["reason"] });
                 break;
             }
