@@ -118,6 +118,10 @@ pub struct HostOptions {
     pub queue_notify: Option<Arc<Notify>>,
     /// Leave the `Queue` port unbound (like wrangler's `env.local`).
     pub no_queue: bool,
+    /// Never checkpoint the WAL from this connection: a server's worker
+    /// threads leave that (and its fsyncs) to a background checkpointer so
+    /// no request pays for it.
+    pub no_autocheckpoint: bool,
 }
 
 /// Deferred work (`waitUntil`): queued here, started by the server's driver
@@ -160,6 +164,10 @@ impl NativeHost {
         let data_dir = data_dir.as_ref().to_path_buf();
         let mut conn = db::open(&data_dir).map_err(|m| PortError::new("sql", m))?;
         db::ensure_schema(&mut conn).map_err(|m| PortError::new("sql", m))?;
+        if opts.no_autocheckpoint {
+            conn.pragma_update(None, "wal_autocheckpoint", 0)
+                .map_err(|e| PortError::new("sql", format!("wal_autocheckpoint=0: {e}")))?;
+        }
         let clock = opts.clock.clone();
         let db = Rc::new(Db {
             conn: RefCell::new(conn),
@@ -218,6 +226,15 @@ impl NativeHost {
                 t.await;
             }
         }
+    }
+
+    /// Runs `f` on this host's own SQLite connection (tools, tests and
+    /// benchmarks that need raw SQL on `sf.sqlite3`).
+    pub fn with_connection<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, PortError> {
+        self.db.with("sql", f)
     }
 
     /// Deferred tasks queued or running.

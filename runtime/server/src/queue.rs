@@ -196,11 +196,11 @@ pub fn fail(
     cfg: &QueueConfig,
 ) -> rusqlite::Result<Disposition> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let attempts: Option<u32> = tx
-        .prepare_cached("SELECT attempts FROM queue_messages WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
+    let row: Option<(u32, String)> = tx
+        .prepare_cached("SELECT attempts, body FROM queue_messages WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let Some(attempts) = attempts else {
+    let Some((attempts, body)) = row else {
         // Already acknowledged or dead-lettered by someone else.
         return Ok(Disposition::Dead);
     };
@@ -208,10 +208,15 @@ pub fn fail(
         tx.prepare_cached(
             "INSERT OR REPLACE INTO queue_dead
                (id, queue, body, attempts, created_at_ms, failed_at_ms, last_error)
-             SELECT id, queue, body, attempts, created_at_ms, ?2, ?3
+             SELECT id, queue, ?4, attempts, created_at_ms, ?2, ?3
              FROM queue_messages WHERE id = ?1",
         )?
-        .execute(rusqlite::params![id, now_ms as i64, error])?;
+        .execute(rusqlite::params![
+            id,
+            now_ms as i64,
+            error,
+            redact_body(body)
+        ])?;
         tx.prepare_cached("DELETE FROM queue_messages WHERE id = ?1")?
             .execute([id])?;
         Disposition::Dead
@@ -225,6 +230,18 @@ pub fn fail(
     };
     tx.commit()?;
     Ok(disposition)
+}
+
+/// The dead-letter copy of a message: grant tokens replaced (they must not
+/// sit in a long-lived table, and an expired grant is useless on replay).
+/// Bodies that are not JSON are kept as they are.
+fn redact_body(body: String) -> String {
+    match serde_json::from_str::<serde_json::Value>(&body) {
+        Ok(v) => {
+            serde_json::to_string(&sf_runtime::events::redact_for_dead_letter(&v)).unwrap_or(body)
+        }
+        Err(_) => body,
+    }
 }
 
 /// Earliest time a pending message becomes visible.

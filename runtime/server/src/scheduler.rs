@@ -205,8 +205,11 @@ pub(crate) async fn run_scheduler(
         };
         let now = clock.now_ms();
         if soonest > now {
+            // Re-read the clock at least every second: wall-clock jumps (NTP,
+            // suspend, a test's manual clock) then shift firings by at most 1 s.
+            let wait = (soonest - now).min(1_000);
             tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(soonest - now)) => {}
+                _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
                 _ = shutdown.changed() => {}
             }
             if *shutdown.borrow() {

@@ -9,6 +9,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -25,7 +26,7 @@ use sf_runtime::gateway::{error_response, Gateway};
 use tokio::sync::{watch, Notify};
 
 use crate::db;
-use crate::host::{defer_driver, HostOptions, NativeHost};
+use crate::host::{defer_driver, HostOptions, NativeClock, NativeHost};
 use crate::queue::{run_consumer, QueueConfig};
 use crate::scheduler::{parse_jobs, run_scheduler, CronSpec};
 use crate::vars::NativeVars;
@@ -60,6 +61,9 @@ pub struct ServeConfig {
     pub queue: QueueConfig,
     /// Run queue consumers on the worker threads.
     pub consume_queue: bool,
+    /// The clock every port and the scheduler read; `NativeClock::manual`
+    /// lets tests move time (grant expiry, TTLs, cron slots).
+    pub clock: NativeClock,
 }
 
 impl Default for ServeConfig {
@@ -79,6 +83,7 @@ impl Default for ServeConfig {
             scheduled_jobs: Vec::new(),
             queue: QueueConfig::default(),
             consume_queue: true,
+            clock: NativeClock::System,
         }
     }
 }
@@ -113,6 +118,7 @@ pub struct ServerHandle {
     local_addr: SocketAddr,
     shutdown_tx: watch::Sender<bool>,
     threads: Vec<JoinHandle<()>>,
+    checkpointer: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
 }
 
 impl ServerHandle {
@@ -135,6 +141,13 @@ impl ServerHandle {
     pub fn join(self) -> Result<(), ServerError> {
         let mut failed = 0;
         for t in self.threads {
+            if t.join().is_err() {
+                failed += 1;
+            }
+        }
+        // After the workers: their last writes get checkpointed too.
+        if let Some((stop, t)) = self.checkpointer {
+            stop.store(true, Ordering::SeqCst);
             if t.join().is_err() {
                 failed += 1;
             }
@@ -181,6 +194,20 @@ async fn wait_for_signal() -> Result<(), ServerError> {
     }
 }
 
+fn probe_free(addr: SocketAddr) -> Result<(), ServerError> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let err = |e: std::io::Error| ServerError::Bind {
+        addr,
+        message: e.to_string(),
+    };
+    let socket =
+        Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(err)?;
+    // Without SO_REUSEADDR a port in TIME_WAIT looks busy; with it, only a
+    // live listener (reuseport or not) makes this bind fail.
+    socket.set_reuse_address(true).map_err(err)?;
+    socket.bind(&addr.into()).map_err(err)
+}
+
 fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, ServerError> {
     use socket2::{Domain, Protocol, Socket, Type};
     let err = |e: std::io::Error| ServerError::Bind {
@@ -212,6 +239,7 @@ struct WorkerSpec {
     queue: QueueConfig,
     consume_queue: bool,
     queue_notify: Arc<Notify>,
+    clock: NativeClock,
 }
 
 /// Binds, prepares the database (migrations included) and starts the workers.
@@ -232,6 +260,11 @@ pub fn start(config: ServeConfig) -> Result<ServerHandle, ServerError> {
         }
     }
     let threads = config.threads.max(1);
+    // SO_REUSEPORT would let a second `sf serve` of the same user silently
+    // share a busy port; a plain bind first turns that into "address in use".
+    if config.addr.port() != 0 {
+        probe_free(config.addr)?;
+    }
     // The first bind resolves port 0; the others join the same port.
     let first = bind(config.addr)?;
     let local_addr = first.local_addr().map_err(|e| ServerError::Bind {
@@ -270,6 +303,7 @@ pub fn start(config: ServeConfig) -> Result<ServerHandle, ServerError> {
             queue: config.queue.clone(),
             consume_queue: config.consume_queue,
             queue_notify: queue_notify.clone(),
+            clock: config.clock.clone(),
         };
         let rx = shutdown_rx.clone();
         let ready = ready_tx.clone();
@@ -280,10 +314,20 @@ pub fn start(config: ServeConfig) -> Result<ServerHandle, ServerError> {
         handles.push(handle);
     }
     drop(ready_tx);
+    let stop = Arc::new(AtomicBool::new(false));
+    let checkpointer = {
+        let stop = stop.clone();
+        let dir = config.data_dir.clone();
+        std::thread::Builder::new()
+            .name("sf-checkpoint".into())
+            .spawn(move || db::run_checkpointer(&dir, Duration::from_millis(200), &stop))
+            .map_err(|e| ServerError::Thread(format!("cannot spawn the checkpointer: {e}")))?
+    };
     let server = ServerHandle {
         local_addr,
         shutdown_tx,
         threads: handles,
+        checkpointer: Some((stop, checkpointer)),
     };
     for _ in 0..threads {
         match ready_rx.recv() {
@@ -356,6 +400,8 @@ async fn worker_main(
 ) {
     let opts = HostOptions {
         queue_notify: Some(spec.queue_notify.clone()),
+        clock: spec.clock.clone(),
+        no_autocheckpoint: true,
         ..HostOptions::default()
     };
     let host = match NativeHost::open_with(&spec.data_dir, spec.vars.clone(), opts) {

@@ -253,3 +253,69 @@ fn second_server_on_a_busy_port_fails_with_bind_error() {
         "{msg}"
     );
 }
+
+#[test]
+fn second_sf_serve_on_the_same_port_is_refused() {
+    let a = server();
+    let err = sf_server::start(sf_server::ServeConfig {
+        addr: a.addr(),
+        data_dir: a.data_dir().to_path_buf(),
+        threads: 2,
+        vars: Some(sf_server::NativeVars::default()),
+        ..sf_server::ServeConfig::default()
+    })
+    .err()
+    .expect("the port is served already");
+    assert!(matches!(err, sf_server::ServerError::Bind { .. }), "{err}");
+    // The first server is unaffected.
+    let r = send(
+        a.addr(),
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn scheduler_claims_each_cron_slot_once() {
+    // One minute boundary, approached on a manual clock.
+    let boundary: u64 = 1_795_305_000_000; // 2026-11-21 23:50:00 UTC
+    let clock = sf_server::NativeClock::manual(boundary - 500);
+    let srv = TestServer::start_with([("ENVIRONMENT", "local")], |c| {
+        c.clock = clock.clone();
+        c.scheduled_jobs = vec![
+            ("* * * * *".into(), "tick".into()),
+            ("0 2 * * *".into(), "retention".into()),
+            ("* * * * *".into(), "tick-again".into()),
+        ];
+    })
+    .unwrap();
+    let conn = sf_server::db::open(srv.data_dir()).unwrap();
+    let runs = |conn: &rusqlite::Connection| -> Vec<(String, i64)> {
+        let mut st = conn
+            .prepare("SELECT cron, slot_ms FROM scheduler_runs ORDER BY slot_ms")
+            .unwrap();
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.map(|r| r.unwrap()).collect()
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(runs(&conn), vec![]);
+    clock.advance(500);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while runs(&conn).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The duplicate expression fires once; the daily one is hours away.
+    assert_eq!(runs(&conn), vec![("* * * * *".to_owned(), boundary as i64)]);
+    srv.shutdown().unwrap();
+}
+
+#[test]
+fn bad_cron_is_a_setup_error_naming_the_job() {
+    let err = TestServer::start_with([("ENVIRONMENT", "local")], |c| {
+        c.scheduled_jobs = vec![("0 25 * * *".into(), "retention".into())];
+    })
+    .err()
+    .expect("invalid cron");
+    let msg = err.to_string();
+    assert!(msg.contains("retention") && msg.contains("hour"), "{msg}");
+}

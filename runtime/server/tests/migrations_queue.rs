@@ -256,3 +256,25 @@ fn server_consumer_dead_letters_undecodable_messages() {
     assert_eq!(store.pending().unwrap(), 0);
     srv.shutdown().unwrap();
 }
+
+#[test]
+fn dead_letters_do_not_keep_grants() {
+    let dir = TempDir::new("queue3");
+    drop(QueueStore::open(dir.path()).unwrap());
+    let mut c = db::open(dir.path()).unwrap();
+    let body = r#"{"kind":"l10n","job":{"grant":"v1.payload.sig","locale":"fr"}}"#;
+    let id = queue::enqueue(&c, "l10n", body, 10).unwrap();
+    queue::claim(&mut c, 10, 1_000, 1).unwrap();
+    assert_eq!(
+        queue::fail(&mut c, id, "bad grant", true, 10, &cfg()).unwrap(),
+        Disposition::Dead
+    );
+    let dead = QueueStore::open(dir.path())
+        .unwrap()
+        .dead_letters(10)
+        .unwrap();
+    assert_eq!(
+        dead[0].body,
+        r#"{"kind":"l10n","job":{"grant":"[redacted]","locale":"fr"}}"#
+    );
+}
