@@ -58,6 +58,21 @@ fn ports(c: &mut Criterion) {
         b.iter(|| rt.block_on(q.send(&event)).expect("send"))
     });
 
+    // 64 sends runnable at once (64 responses finished in one loop turn):
+    // group commit writes them in one transaction.
+    let local = tokio::task::LocalSet::new();
+    let events: Vec<serde_json::Value> = (0..64).map(|_| event.clone()).collect();
+    c.bench_function("queue_send_64_concurrent", |b| {
+        b.iter(|| {
+            local.block_on(&rt, async {
+                let all = futures_util::future::join_all(events.iter().map(|e| q.send(e))).await;
+                all.into_iter()
+                    .collect::<Result<Vec<()>, _>>()
+                    .expect("send")
+            })
+        })
+    });
+
     let mt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -9,6 +9,7 @@
 //! `BEGIN IMMEDIATE`, so consumers on several threads or processes never
 //! claim the same message twice within a lease.
 
+use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -23,10 +24,51 @@ use crate::db;
 use crate::host::{system_now_ms, Db, NativeHost};
 
 /// Producer bound to one queue name (the core's `Queue` port).
+///
+/// Sends are group-committed: the first send on a thread opens a batch and
+/// yields once, every send that runs meanwhile on the thread joins it, and
+/// one transaction writes them all. Each `send` still returns only after its
+/// row is committed, so "Ok" keeps meaning "durable"; the saving is one
+/// commit per batch instead of one per event under load.
 pub struct NativeQueue {
     db: Rc<Db>,
     name: String,
     notify: Arc<Notify>,
+    open_batch: RefCell<Option<Rc<SendBatch>>>,
+}
+
+#[derive(Default)]
+struct SendBatch {
+    bodies: RefCell<Vec<String>>,
+    result: RefCell<Option<Result<(), PortError>>>,
+    done: Notify,
+}
+
+/// Settles the batch even if the leading send is dropped before committing,
+/// so no follower waits forever.
+struct LeaderGuard<'a> {
+    queue: &'a NativeQueue,
+    batch: Rc<SendBatch>,
+}
+
+impl Drop for LeaderGuard<'_> {
+    fn drop(&mut self) {
+        if self.batch.result.borrow().is_none() {
+            self.close_batch();
+            *self.batch.result.borrow_mut() =
+                Some(Err(PortError::new("queue", "send cancelled before commit")));
+            self.batch.done.notify_waiters();
+        }
+    }
+}
+
+impl LeaderGuard<'_> {
+    fn close_batch(&self) {
+        let mut open = self.queue.open_batch.borrow_mut();
+        if open.as_ref().is_some_and(|b| Rc::ptr_eq(b, &self.batch)) {
+            *open = None;
+        }
+    }
 }
 
 impl NativeQueue {
@@ -35,6 +77,7 @@ impl NativeQueue {
             db,
             name: name.to_owned(),
             notify,
+            open_batch: RefCell::new(None),
         }
     }
 
@@ -47,11 +90,50 @@ impl Queue for NativeQueue {
     async fn send(&self, body: &serde_json::Value) -> Result<(), PortError> {
         let text = serde_json::to_string(body)
             .map_err(|e| PortError::new("queue", format!("cannot encode message: {e}")))?;
+        let (batch, leader) = {
+            let mut open = self.open_batch.borrow_mut();
+            match &*open {
+                Some(b) => (b.clone(), false),
+                None => {
+                    let b = Rc::new(SendBatch::default());
+                    *open = Some(b.clone());
+                    (b, true)
+                }
+            }
+        };
+        batch.bodies.borrow_mut().push(text);
+        if !leader {
+            loop {
+                // Registered before the check: `notify_waiters` reaches it.
+                let done = batch.done.notified();
+                if let Some(r) = batch.result.borrow().clone() {
+                    return r;
+                }
+                done.await;
+            }
+        }
+        let guard = LeaderGuard {
+            queue: self,
+            batch: batch.clone(),
+        };
+        tokio::task::yield_now().await;
+        guard.close_batch();
+        let bodies = std::mem::take(&mut *batch.bodies.borrow_mut());
         let now = self.db.now_ms();
-        self.db
-            .with("queue", |c| enqueue(c, &self.name, &text, now).map(|_| ()))?;
-        self.notify.notify_one();
-        Ok(())
+        let result = self.db.with("queue", |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for b in &bodies {
+                enqueue(&tx, &self.name, b, now)?;
+            }
+            tx.commit()
+        });
+        *batch.result.borrow_mut() = Some(result.clone());
+        batch.done.notify_waiters();
+        drop(guard);
+        if result.is_ok() {
+            self.notify.notify_one();
+        }
+        result
     }
 }
 

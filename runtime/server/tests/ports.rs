@@ -452,3 +452,28 @@ fn clock_random_vars_defer() {
     assert_eq!(hit.get(), 1);
     assert_eq!(host.deferred_pending(), 0);
 }
+
+#[test]
+fn concurrent_queue_sends_are_each_committed() {
+    let dir = TempDir::new("queue-group");
+    let host = NativeHost::open(dir.path(), NativeVars::default()).unwrap();
+    let q = sf_runtime::ports::Host::queue(&host).unwrap();
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt(), async {
+        let msgs: Vec<serde_json::Value> = (0..50).map(|i| serde_json::json!({ "n": i })).collect();
+        let sends = msgs.iter().map(|m| q.send(m));
+        let results = futures_util::future::join_all(sends).await;
+        assert!(results.iter().all(|r| r.is_ok()));
+        // A later send on its own still works.
+        q.send(&serde_json::json!({ "n": 50 })).await.unwrap();
+    });
+    let bodies: Vec<String> = host
+        .with_connection(|c| {
+            let mut st = c.prepare("SELECT body FROM queue_messages ORDER BY id")?;
+            let rows = st.query_map([], |r| r.get(0))?;
+            rows.collect()
+        })
+        .unwrap();
+    let want: Vec<String> = (0..=50).map(|i| format!("{{\"n\":{i}}}")).collect();
+    assert_eq!(bodies, want);
+}
