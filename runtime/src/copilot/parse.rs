@@ -80,11 +80,40 @@ pub fn safe_prose(t: &str) -> Option<String> {
     if markup || code || control || letters * 2 < visible.len() {
         return None;
     }
+    let t = dedupe_paragraphs(t);
+    if repeats_a_sentence(&t) {
+        return None;
+    }
+    let t = t.as_str();
     if t.chars().count() > FALLBACK_MAX_CHARS {
         Some(format!("{}\n\n[truncated]", clip(t, FALLBACK_MAX_CHARS)))
     } else {
         Some(t.to_owned())
     }
+}
+
+/// Drops paragraphs that repeat an earlier one: small models loop, and a
+/// looping reply should read as one paragraph, not a wall of copies.
+pub fn dedupe_paragraphs(t: &str) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for p in t.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+        if !seen.contains(&p) {
+            seen.push(p);
+        }
+    }
+    seen.join("\n\n")
+}
+
+/// The same sentence three times or more is a loop, not an answer.
+fn repeats_a_sentence(t: &str) -> bool {
+    let sentences: Vec<&str> = t
+        .split(['.', '!', '?', '\n'])
+        .map(str::trim)
+        .filter(|s| s.len() > 12)
+        .collect();
+    sentences
+        .iter()
+        .any(|s| sentences.iter().filter(|o| *o == s).count() >= 3)
 }
 
 #[cfg(test)]
@@ -147,6 +176,15 @@ mod tests {
         assert_eq!(parse_model_json("{\"message\": \"cut off"), unreadable);
         assert_eq!(parse_model_json("%%%% 1234 ### \u{0}"), unreadable);
         assert_eq!(parse_model_json("   "), unreadable);
+        let looped = "It is a question about the product.\n\n".repeat(5);
+        assert_eq!(
+            parse_model_json(&looped),
+            Parsed::Fallback {
+                message: "It is a question about the product.".into()
+            }
+        );
+        let looped = "It is a question about the product. ".repeat(4);
+        assert_eq!(parse_model_json(&looped), unreadable);
         let long = "word ".repeat(400);
         match parse_model_json(&long) {
             Parsed::Fallback { message } => assert!(

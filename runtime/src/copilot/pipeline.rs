@@ -451,7 +451,7 @@ fn interpret(text: &str, provider: &str) -> Result<Reply, ApiError> {
                     text
                 }
             } else {
-                raw.to_owned()
+                super::parse::dedupe_paragraphs(raw)
             };
             Ok(Reply {
                 message,

@@ -992,7 +992,7 @@ mod live {
     impl HttpModel {
         fn post(&self, body: &str) -> Result<String, String> {
             let mut s = std::net::TcpStream::connect(&self.addr).map_err(|e| e.to_string())?;
-            s.set_read_timeout(Some(std::time::Duration::from_secs(120)))
+            s.set_read_timeout(Some(std::time::Duration::from_secs(300)))
                 .map_err(|e| e.to_string())?;
             // HTTP/1.0 so the body is not chunked and ends at EOF.
             let req = format!(
@@ -1017,7 +1017,7 @@ mod live {
                 .map(|(r, c)| json!({"role": r.name(), "content": c}))
                 .collect();
             let body = json!({"model":"local","messages":messages,"temperature":req.temperature,
-                              "max_tokens": req.max_tokens.unwrap_or(300)});
+                              "max_tokens": req.max_tokens.unwrap_or(160)});
             let text = self
                 .post(&body.to_string())
                 .map_err(|e| ApiError::provider(502, "local", e))?;
