@@ -154,13 +154,15 @@ e2e() {
     state="$ROOT/.wrangler/e2e-state"
     rm -rf "$state"
     trap 'stop_all' EXIT
-    # A tiny upstream for the fetch port's self-test: /echo answers, /hang never does.
+    # A tiny upstream for the fetch port's self-test: /echo answers, /redirect redirects,
+    # /hang never answers.
     local echo_port
     echo_port=$(free_port)
     node -e '
         const port = Number(process.argv[1]);
         require("http").createServer((q, r) => {
           if (q.url === "/hang") return;
+          if (q.url === "/redirect") { r.writeHead(302, { location: "/echo" }); return r.end(); }
           let b = ""; q.on("data", d => b += d).on("end", () => {
             r.writeHead(201, { "x-echo": "1", "content-type": "text/plain" });
             r.end(`${q.method} ${b} ${q.headers["x-sf-test"] || ""}`);

@@ -349,6 +349,9 @@ fn build_request(req: http::Request<Vec<u8>>) -> Result<worker::Request, String>
     }
     let init = web_sys::RequestInit::new();
     init.set_method(parts.method.as_str());
+    // 3xx answers go back to the caller, as on the native host: the core re-checks
+    // every redirect target against its URL guard before following it.
+    init.set_redirect(web_sys::RequestRedirect::Manual);
     init.set_headers(&headers);
     // fetch() rejects a body on GET/HEAD, even an empty one.
     if !body.is_empty() {

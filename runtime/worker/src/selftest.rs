@@ -333,6 +333,20 @@ async fn fetch(host: &CfHost, base: &str) -> Result<String, String> {
         res.headers().get("x-echo").map(|v| v.as_bytes()) == Some(b"1"),
         "response header x-echo missing",
     )?;
+    let redirect = http::Request::builder()
+        .uri(format!("{base}/redirect"))
+        .body(Vec::new())
+        .map_err(|e| e.to_string())?;
+    let res = host
+        .fetch()
+        .fetch(redirect, Duration::from_secs(5))
+        .await
+        .map_err(|e| format!("redirect: {e:?}"))?;
+    ensure(
+        res.status() == 302
+            && res.headers().get("location").map(|v| v.as_bytes()) == Some(b"/echo"),
+        format!("a redirect was not returned as is: {}", res.status()),
+    )?;
     let t0 = host.clock().now_ms();
     let hang = http::Request::builder()
         .uri(format!("{base}/hang"))
@@ -348,7 +362,7 @@ async fn fetch(host: &CfHost, base: &str) -> Result<String, String> {
         ),
     )?;
     Ok(format!(
-        "echo round trip; 300 ms deadline hit after {dt} ms"
+        "echo round trip; redirect returned, not followed; 300 ms deadline hit after {dt} ms"
     ))
 }
 
