@@ -400,6 +400,54 @@ mod tests {
         );
     }
 
+    /// With the golden wording in the lexicon, golden cases 16-17 and 20-23
+    /// pass: the engine routes them; only the question text is policy data.
+    #[test]
+    fn golden_clarifications_route_with_golden_wording() {
+        use crate::policy::LexClarification;
+        static CLARIFICATIONS: [LexClarification; 2] = [
+            LexClarification {
+                concept_id: "font",
+                when_scopes_present: &[],
+                question: "Which text should I change: headings or body?",
+            },
+            LexClarification {
+                concept_id: "language",
+                when_scopes_present: &[],
+                question: "Should I translate just the widget content, or reply in that language?",
+            },
+        ];
+        let lex = Lexicon {
+            scopes: LEXICON.scopes,
+            concepts: LEXICON.concepts,
+            intents: LEXICON.intents,
+            clarifications: &CLARIFICATIONS,
+        };
+        let controls = [ctl("stage.background"), ctl("pod.background")];
+        for p in [
+            "Change the fonts to something modern",
+            "Update the typography to be more readable",
+        ] {
+            assert!(
+                cs_clarify(p, &controls, &lex)
+                    .is_some_and(|q| q.contains("Which text should I change")),
+                "{p}"
+            );
+        }
+        for p in [
+            "Can you change the FAQs in French?",
+            "Translate the FAQs into French",
+            "Can you localize this widget to German?",
+            "Please translate the FAQs en français",
+        ] {
+            assert!(
+                cs_clarify(p, &controls, &lex)
+                    .is_some_and(|q| q.contains("translate just the widget content")),
+                "{p}"
+            );
+        }
+    }
+
     #[test]
     fn consent_words() {
         assert_eq!(yes_no("yes please"), Some(true));
