@@ -1149,3 +1149,76 @@ mod live {
         );
     }
 }
+
+#[test]
+fn dev_falls_back_to_the_localization_allowlist_without_branding() {
+    let host = FakeHost::new();
+    host.route(
+        &format!("{TOKYO}/widgets/faq/localization.json"),
+        Canned::json(&json!({"v":1,"paths":[
+            {"path":"sections.*.faqs.*.answer","type":"richtext"},
+            {"path":"branding.poweredBy","type":"string"}
+        ]})),
+    );
+    let ok_reply = r#"{"message":"ok","ops":[{"op":"set","path":"sections.0.faqs.0.answer","value":"Short."}]}"#;
+    let model = StubModel::with(&[ok_reply]);
+    let out = ok(run_turn(
+        &host,
+        &model,
+        Role::Sdr,
+        "a",
+        &input("Rewrite existing FAQs shorter", "s1", "faq-bob", "faq"),
+    ));
+    assert_eq!(out.result["meta"]["outcome"], "ops_applied");
+    let calls = model.calls.borrow();
+    let user = calls[0]
+        .messages
+        .last()
+        .map(|m| m.1.clone())
+        .unwrap_or_default();
+    assert!(
+        user.contains("- sections.0.faqs.0.answer: Embeddable widgets"),
+        "{user}"
+    );
+    assert!(!user.contains("branding"), "{user}");
+    // Production never falls back.
+    let cx = super::CopilotCtx {
+        host: &host,
+        model: &model,
+        role: Role::Sdr,
+        grant_subject_key: "a",
+        grant_max_requests_raw: 2.0,
+        grant_timeout_ms: 45_000,
+        environment: "prod",
+        started_ms: 0,
+    };
+    let out = futures_executor::block_on(super::run(
+        &cx,
+        &input("Rewrite existing FAQs shorter", "s2", "faq-bob", "faq"),
+    ));
+    assert_eq!(
+        out.map(|o| o.usage["model"].clone()),
+        Ok(json!("missing_allowlist"))
+    );
+}
+
+#[test]
+fn history_is_sent_and_kept_to_ten_messages() {
+    let host = FakeHost::new();
+    let replies: Vec<String> = (0..7)
+        .map(|i| format!(r#"{{"message":"reply {i}"}}"#))
+        .collect();
+    let refs: Vec<&str> = replies.iter().map(String::as_str).collect();
+    let model = StubModel::with(&refs);
+    for i in 0..7 {
+        ok(cs(&host, &model, &format!("make it nicer {i}"), "h"));
+    }
+    let calls = model.calls.borrow();
+    // Call 7 sees the last 10 stored messages (5 exchanges) between system and user.
+    assert_eq!(calls[6].messages.len(), 12);
+    assert_eq!(calls[6].messages[1].1, "make it nicer 1");
+    assert_eq!(calls[6].messages[10].1, "reply 5");
+    let session: Value =
+        serde_json::from_str(&host.kv.map.borrow()["copilot:cs:session:h"]).unwrap_or_default();
+    assert_eq!(session["turns"].as_array().map(Vec::len), Some(10));
+}
