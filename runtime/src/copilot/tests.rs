@@ -111,44 +111,13 @@ fn run_golden(file: &str) -> Tally {
     tally
 }
 
-/// policy/lexicon.yaml words the font and language questions differently
-/// from the phrases the golden set asserts ("Which text should I change",
-/// "translate just the widget content"). Until the policy carries them, a
-/// golden failure is tolerated only when the message *is* that lexicon
-/// question (right route, wording owned by the policy). Set to `false` once
-/// the YAML is fixed; every other failure fails the test regardless.
-const LEXICON_WORDING_PENDING: bool = true;
-
-fn is_lexicon_wording_only(failure: &str) -> bool {
-    let question = |id: &str| {
-        crate::policy::LEXICON
-            .clarifications
-            .iter()
-            .find(|c| c.concept_id == id)
-            .map(|c| format!("message {:?} lacks", c.question))
-    };
-    let Some((_, problems)) = failure.split_once("]: ") else {
-        return false;
-    };
-    ["font", "language"]
-        .iter()
-        .filter_map(|id| question(id))
-        .any(|q| problems.starts_with(&q) && !problems.contains("; "))
-}
-
 #[test]
 fn golden_set_passes_with_contract_role_split() {
     let tally = run_golden("prompts.jsonl");
     println!("golden set:\n{}", tally.render());
     assert_eq!(tally.total, 36, "33 cases, 3 of them under both roles");
-    let (wording, other): (Vec<&String>, Vec<&String>) = tally
-        .failures
-        .iter()
-        .partition(|f| LEXICON_WORDING_PENDING && is_lexicon_wording_only(f));
-    for f in &wording {
-        println!("KNOWN (policy/lexicon.yaml wording, not the engine): {f}");
-    }
-    assert!(other.is_empty(), "golden failures:\n{}", tally.render());
+    assert!(tally.failures.is_empty(), "golden failures:\n{}", tally.render());
+    assert_eq!(tally.passed(), 36, "{}", tally.render());
 }
 
 #[test]
