@@ -1,6 +1,7 @@
 //! `sf`: the San Francisco operator CLI.
 
 mod conformance_cmd;
+mod eval_cmd;
 mod events_cmd;
 mod grant_cmd;
 mod policy_cmd;
@@ -24,6 +25,8 @@ enum Command {
     Grant(grant_cmd::GrantCommand),
     /// Run the black-box conformance suite against a running gateway.
     Conformance(conformance_cmd::ConformanceArgs),
+    /// Run a copilot golden set (JSONL) against a gateway (default: one in process).
+    Eval(eval_cmd::EvalArgs),
     /// Interaction records: tail, stats, dead letters.
     #[command(subcommand)]
     Events(events_cmd::EventsCommand),
@@ -38,6 +41,7 @@ fn main() {
         Command::Serve(a) => serve_cmd::run(a),
         Command::Grant(c) => grant_cmd::run(c),
         Command::Conformance(a) => conformance_cmd::run(a),
+        Command::Eval(a) => eval_cmd::run(a),
         Command::Events(c) => events_cmd::run(c),
         Command::Policy(c) => policy_cmd::run(c),
     };
