@@ -30,6 +30,8 @@ struct Args {
     connections: usize,
     max_seconds: u64,
     warmup: usize,
+    /// Per-isolate in-flight cap given to the server (`SF_CONCURRENCY_CAP`).
+    cap: u32,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -53,6 +55,7 @@ fn parse_args() -> Result<Args, String> {
                 a.max_seconds = val()?.parse().map_err(|e| format!("--max-seconds: {e}"))?
             }
             "--warmup" => a.warmup = val()?.parse().map_err(|e| format!("--warmup: {e}"))?,
+            "--cap" => a.cap = val()?.parse().map_err(|e| format!("--cap: {e}"))?,
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -213,6 +216,7 @@ fn main() {
         .env("PARIS_DEV_JWT", "bench")
         .env("DEEPSEEK_API_KEY", "bench")
         .env("DEEPSEEK_BASE_URL", mock.base_url())
+        .env("SF_CONCURRENCY_CAP", args.cap.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn();

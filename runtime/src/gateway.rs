@@ -19,6 +19,11 @@ use crate::secret;
 /// In-flight requests allowed per isolate on capped routes (CONTRACT.md section 0.6).
 pub const CONCURRENCY_CAP: u32 = 8;
 
+/// Overrides [`CONCURRENCY_CAP`]. On Cloudflare a busy isolate is one of many;
+/// a native host has one "isolate" per core, so a self-hosted gateway that
+/// serves more concurrent callers raises this instead of shedding them.
+pub const CONCURRENCY_CAP_VAR: &str = "SF_CONCURRENCY_CAP";
+
 /// Largest request body the core accepts. Bob's widget payloads are tens of KiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -27,6 +32,8 @@ pub struct Gateway<H: Host> {
     host: H,
     /// In-flight requests on concurrency-capped routes.
     inflight: Cell<u32>,
+    /// [`CONCURRENCY_CAP`] or its override, read once.
+    cap: u32,
 }
 
 /// Why a queue message was not processed. `Retry` asks the host to redeliver it
@@ -57,9 +64,16 @@ impl Drop for InflightLease<'_> {
 
 impl<H: Host> Gateway<H> {
     pub fn new(host: H) -> Rc<Self> {
+        let cap = host
+            .vars()
+            .var(CONCURRENCY_CAP_VAR)
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|c| *c > 0)
+            .unwrap_or(CONCURRENCY_CAP);
         Rc::new(Self {
             host,
             inflight: Cell::new(0),
+            cap,
         })
     }
 
@@ -107,7 +121,7 @@ impl<H: Host> Gateway<H> {
         let spec = route.spec();
 
         let _lease = if spec.concurrency_capped {
-            if self.inflight.get() >= CONCURRENCY_CAP {
+            if self.inflight.get() >= self.cap {
                 return Err(ApiError::budget("Service concurrency limit reached"));
             }
             self.inflight.set(self.inflight.get() + 1);
