@@ -41,6 +41,7 @@ fn parse_args() -> Result<Args, String> {
         connections: 64,
         max_seconds: 60,
         warmup: 2_000,
+        cap: 8,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
