@@ -116,7 +116,11 @@ fn golden_set_passes_with_contract_role_split() {
     let tally = run_golden("prompts.jsonl");
     println!("golden set:\n{}", tally.render());
     assert_eq!(tally.total, 36, "33 cases, 3 of them under both roles");
-    assert!(tally.failures.is_empty(), "golden failures:\n{}", tally.render());
+    assert!(
+        tally.failures.is_empty(),
+        "golden failures:\n{}",
+        tally.render()
+    );
     assert_eq!(tally.passed(), 36, "{}", tally.render());
 }
 
