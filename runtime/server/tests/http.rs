@@ -199,12 +199,16 @@ fn graceful_shutdown_finishes_in_flight_request() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(100));
     srv.trigger_shutdown();
-    std::thread::sleep(Duration::from_millis(200));
-    // New connections are no longer accepted...
-    assert!(
-        TcpStream::connect(addr).is_err(),
-        "listener still open after shutdown"
-    );
+    // New connections are no longer accepted (polling: a loaded machine may
+    // take a moment to run the workers)...
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(addr).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "listener still open 5 s after shutdown"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // ...but the request in flight completes with its full answer.
     s.write_all(b"56789").unwrap();
     let r = read_response(&mut s);
@@ -224,8 +228,9 @@ fn shutdown_closes_idle_keep_alive_connections_promptly() {
     assert_eq!(read_response(&mut s).status, 200);
     let t = std::time::Instant::now();
     srv.shutdown().unwrap();
+    // Well under the 10 s shutdown_timeout: idle connections are not waited for.
     assert!(
-        t.elapsed() < Duration::from_secs(2),
+        t.elapsed() < Duration::from_secs(5),
         "shutdown waited {:?}",
         t.elapsed()
     );
