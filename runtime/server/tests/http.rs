@@ -324,3 +324,38 @@ fn bad_cron_is_a_setup_error_naming_the_job() {
     let msg = err.to_string();
     assert!(msg.contains("retention") && msg.contains("hour"), "{msg}");
 }
+
+#[test]
+fn slow_body_times_out_with_408() {
+    let srv = TestServer::start_with([("ENVIRONMENT", "local")], |c| {
+        c.body_timeout = Duration::from_millis(200)
+    })
+    .unwrap();
+    let mut s = connect(srv.addr());
+    s.write_all(b"POST /v1/execute HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234")
+        .unwrap();
+    let r = read_response(&mut s);
+    assert_eq!(r.status, 408);
+    assert_eq!(
+        r.body_str(),
+        r#"{"error":{"code":"BAD_REQUEST","message":"Request body timeout"}}"#
+    );
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+}
+
+#[test]
+fn serve_config_defaults() {
+    let c = sf_server::ServeConfig::default();
+    assert_eq!(c.addr, "127.0.0.1:3002".parse::<SocketAddr>().unwrap());
+    assert_eq!(c.data_dir, std::path::PathBuf::from(".sf"));
+    assert_eq!(
+        c.threads,
+        std::thread::available_parallelism().unwrap().get()
+    );
+    assert_eq!(
+        c.dev_vars_path.as_deref(),
+        Some(std::path::Path::new(".dev.vars"))
+    );
+    assert_eq!(c.max_body_bytes, 1024 * 1024);
+    assert!(c.log_requests && c.consume_queue && c.scheduled_jobs.is_empty());
+}
