@@ -221,6 +221,14 @@ pub fn claim(
     lease_ms: u64,
     limit: u32,
 ) -> rusqlite::Result<Vec<Delivery>> {
+    // Look before taking the write lock: consumers wake on every send, and
+    // an empty claim should not make request threads wait for the lock.
+    let any: bool = c
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM queue_messages WHERE visible_at_ms <= ?1)")?
+        .query_row([now_ms as i64], |r| r.get(0))?;
+    if !any {
+        return Ok(Vec::new());
+    }
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut out = Vec::new();
     {
@@ -256,6 +264,21 @@ pub fn ack(c: &Connection, id: i64) -> rusqlite::Result<()> {
     c.prepare_cached("DELETE FROM queue_messages WHERE id = ?1")?
         .execute([id])?;
     Ok(())
+}
+
+/// Acknowledges several processed messages in one transaction.
+pub fn ack_many(c: &mut Connection, ids: &[i64]) -> rusqlite::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut del = tx.prepare_cached("DELETE FROM queue_messages WHERE id = ?1")?;
+        for id in ids {
+            del.execute([id])?;
+        }
+    }
+    tx.commit()
 }
 
 /// Puts a claimed but unprocessed message back at once, uncounted (shutdown).
@@ -463,9 +486,14 @@ pub(crate) async fn run_consumer(
             }
         };
         let full = batch.len() as u32 >= cfg.batch_size;
+        // Successes of this batch, acknowledged together when it ends: one
+        // write instead of one per message. A crash before that redelivers
+        // them, which consumers must tolerate anyway (at-least-once).
+        let mut done = Vec::with_capacity(batch.len());
         let mut rest = batch.into_iter();
         while let Some(d) = rest.next() {
             if *shutdown.borrow() {
+                flush_acks(&db, &mut done);
                 // Hand unprocessed messages back rather than waiting a lease.
                 let now = db.now_ms();
                 for r in std::iter::once(d).chain(rest.by_ref()) {
@@ -475,8 +503,11 @@ pub(crate) async fn run_consumer(
                 }
                 return;
             }
-            deliver(&gateway, &db, &cfg, d).await;
+            if let Some(id) = deliver(&gateway, &db, &cfg, d).await {
+                done.push(id);
+            }
         }
+        flush_acks(&db, &mut done);
         if full {
             continue;
         }
@@ -496,7 +527,25 @@ pub(crate) async fn run_consumer(
     }
 }
 
-async fn deliver(gateway: &Rc<Gateway<NativeHost>>, db: &Rc<Db>, cfg: &QueueConfig, d: Delivery) {
+fn flush_acks(db: &Db, done: &mut Vec<i64>) {
+    if let Err(e) = db.with("queue", |c| ack_many(c, done)) {
+        // The leases will expire and the messages will be delivered again.
+        eprintln!(
+            "sf-server: acknowledging {} queue message(s) failed: {e}",
+            done.len()
+        );
+    }
+    done.clear();
+}
+
+/// Hands one message to the gateway. Failures are recorded at once; a
+/// success returns the id for the batch's acknowledgement.
+async fn deliver(
+    gateway: &Rc<Gateway<NativeHost>>,
+    db: &Rc<Db>,
+    cfg: &QueueConfig,
+    d: Delivery,
+) -> Option<i64> {
     let body: serde_json::Value = match serde_json::from_str(&d.body) {
         Ok(v) => v,
         Err(e) => {
@@ -505,13 +554,13 @@ async fn deliver(gateway: &Rc<Gateway<NativeHost>>, db: &Rc<Db>, cfg: &QueueConf
             if let Err(e) = db.with("queue", |c| fail(c, d.id, &msg, true, now, cfg)) {
                 eprintln!("sf-server: queue message {}: {e}", d.id);
             }
-            return;
+            return None;
         }
     };
     let outcome = gateway.consume(&d.queue, body).await;
     let now = gateway.host().clock().now_ms();
     let result = match outcome {
-        Ok(()) => db.with("queue", |c| ack(c, d.id)).map(|_| None),
+        Ok(()) => return Some(d.id),
         Err(ConsumeError::Retry(why)) => db
             .with("queue", |c| fail(c, d.id, &why, false, now, cfg))
             .map(|disp| Some((disp, why))),
@@ -528,4 +577,5 @@ async fn deliver(gateway: &Rc<Gateway<NativeHost>>, db: &Rc<Db>, cfg: &QueueConf
         // The lease will expire and the message will be delivered again.
         Err(e) => eprintln!("sf-server: queue message {}: {e}", d.id),
     }
+    None
 }

@@ -278,3 +278,31 @@ fn dead_letters_do_not_keep_grants() {
         r#"{"kind":"l10n","job":{"grant":"[redacted]","locale":"fr"}}"#
     );
 }
+
+#[test]
+fn ack_many_deletes_exactly_the_given_messages_and_empty_claims_take_no_lock() {
+    let dir = TempDir::new("queue4");
+    drop(QueueStore::open(dir.path()).unwrap());
+    let mut c = db::open(dir.path()).unwrap();
+    let ids: Vec<i64> = (0..4)
+        .map(|i| queue::enqueue(&c, "q", &format!("{{\"i\":{i}}}"), 0).unwrap())
+        .collect();
+    queue::ack_many(&mut c, &[ids[0], ids[2]]).unwrap();
+    queue::ack_many(&mut c, &[]).unwrap();
+    let left: Vec<i64> = queue::claim(&mut c, 0, 1_000, 10)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(left, vec![ids[1], ids[3]]);
+    // Nothing visible: claim returns at once even while another connection
+    // holds the write lock.
+    let mut other = db::open(dir.path()).unwrap();
+    let tx = other
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let t = std::time::Instant::now();
+    assert!(queue::claim(&mut c, 0, 1_000, 10).unwrap().is_empty());
+    assert!(t.elapsed() < std::time::Duration::from_millis(500));
+    drop(tx);
+}
