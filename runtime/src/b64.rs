@@ -209,4 +209,36 @@ mod tests {
         assert_eq!(decode_forgiving("Zh").as_deref(), Some(&b"f"[..]));
         assert_eq!(decode_forgiving("Zh==").as_deref(), Some(&b"f"[..]));
     }
+
+    /// Differential check against Node's own `atob` (fixtures/grants/gen_atob_vectors.js):
+    /// 362 inputs mixing both alphabets, padding, white space and junk.
+    #[test]
+    fn matches_node_atob_on_recorded_vectors() {
+        let path = format!(
+            "{}/../fixtures/grants/atob_vectors.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+        let v: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {path}: {e}"));
+        let cases = v["cases"].as_array().cloned().unwrap_or_default();
+        assert!(cases.len() > 300);
+        let (mut ok, mut err) = (0, 0);
+        for c in &cases {
+            let input = c["input"].as_str().unwrap_or_default();
+            let got = decode_forgiving(input)
+                .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>());
+            let want = c["hex"].as_str().map(str::to_owned);
+            assert_eq!(got, want, "input {input:?}");
+            if want.is_some() {
+                ok += 1;
+            } else {
+                err += 1;
+            }
+        }
+        assert!(
+            ok > 50 && err > 50,
+            "both outcomes covered: {ok} ok, {err} errors"
+        );
+    }
 }
