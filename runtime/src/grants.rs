@@ -177,8 +177,10 @@ pub struct Grant {
     /// The normalised capsule; `None` when `ai` is absent or not an object
     /// (such grants only run `debug.grantProbe`).
     pub ai: Option<AiPolicy>,
-    /// `budgets` (an object: checked at verification).
-    budgets: Value,
+    /// `maxTokens`, `timeoutMs`, `maxRequests`, `maxCostUsd` as sent (the
+    /// accessors validate them lazily, as the original does).
+    budget_vals: [Option<Value>; 4],
+    budgets_range: Range<usize>,
     /// The decoded payload text; `raw()`, `trace()` and `sub_json()` parse
     /// from it on demand, so verification never builds the whole JSON tree.
     payload: String,
@@ -299,7 +301,10 @@ pub fn verify_grant(
         None => None,
     };
 
-    let budgets = serde_json::from_str(budgets.get()).unwrap_or_default();
+    let budget_vals = object_fields(budgets.get(), &BUDGET_FIELDS)
+        .unwrap_or_default()
+        .map(|v| v.and_then(|v| serde_json::from_str(v.get()).ok()));
+    let budgets_range = range_in(&payload, budgets);
     let trace = trace.map(|t| range_in(&payload, t));
     Ok(Grant {
         jti,
@@ -308,12 +313,15 @@ pub fn verify_grant(
         caps: caps.into_iter().map(|c| c.0.into_owned()).collect(),
         mode,
         ai,
-        budgets,
+        budget_vals,
+        budgets_range,
         trace,
         sub_range,
         payload,
     })
 }
+
+const BUDGET_FIELDS: [&str; 4] = ["maxTokens", "timeoutMs", "maxRequests", "maxCostUsd"];
 
 const TOP_FIELDS: [&str; 10] = [
     "v", "iss", "jti", "sub", "exp", "caps", "budgets", "mode", "ai", "trace",
@@ -630,10 +638,13 @@ impl Grant {
         &self.payload
     }
 
-    /// `budgets` (always a JSON object: checked at verification). Read the
-    /// individual budgets through the typed accessors below.
-    pub fn budgets(&self) -> &Value {
-        &self.budgets
+    /// `budgets` as sent (always a JSON object: checked at verification).
+    /// Parsed on each call; read the budgets through the typed accessors below.
+    pub fn budgets(&self) -> Value {
+        self.payload
+            .get(self.budgets_range.clone())
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default()
     }
 
     /// `trace` as sent (`None` when absent); events copy it. Parsed on each call.
@@ -651,7 +662,8 @@ impl Grant {
     }
 
     fn budget(&self, name: &str) -> Option<&Value> {
-        self.budgets().get(name)
+        let i = BUDGET_FIELDS.iter().position(|n| *n == name)?;
+        self.budget_vals[i].as_ref()
     }
 
     /// A present budget must be a finite number > 0 (serde numbers are finite).

@@ -119,7 +119,7 @@ fn contract_vector_verifies() {
     assert_eq!(g.sub_json(), json!({"kind": "anon", "sessionId": "s"}));
     assert_eq!(
         g.budgets(),
-        &json!({"maxTokens": 200, "timeoutMs": 10000, "maxRequests": 1})
+        json!({"maxTokens": 200, "timeoutMs": 10000, "maxRequests": 1})
     );
 }
 
