@@ -11,7 +11,9 @@
 #   scripts/worker.sh bundle           worker-build only (wrangler.toml's [build] command)
 #
 # Environment: PORT (dev; default 8787), SF_WORKER_ENV (wrangler --env, default: the top-level
-# dev worker), SF_WORKER_NO_OPT=1 (skip wasm-opt for a faster, bigger local build).
+# dev worker), SF_WORKER_NO_OPT=1 (skip wasm-opt for a faster, bigger local build),
+# SF_CONFORMANCE_CMD (e2e: the black-box suite to run against the Worker; see the HOOK below).
+
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -420,5 +422,5 @@ case "${1:-}" in
     dev) dev ;;
     e2e) e2e ;;
     deploy-dry-run) check_tools; deploy_dry_run ;;
-    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
