@@ -57,7 +57,7 @@ pub async fn scheduled<H: Host>(gw: &Rc<Gateway<H>>, cron: &str) {
         .map(|(_, job)| *job)
         .collect();
     if jobs.is_empty() {
-        eprintln!(
+        crate::sf_log!(
             "scheduled: no job is scheduled on cron {cron:?} (policy/endpoints.yaml scheduledJobs)"
         );
     }
@@ -70,7 +70,7 @@ pub async fn scheduled<H: Host>(gw: &Rc<Gateway<H>>, cron: &str) {
 pub async fn run_job<H: Host>(gw: &Rc<Gateway<H>>, job: &str) {
     match job {
         "retention" => match retention::run(gw).await {
-            Ok(r) => eprintln!(
+            Ok(r) => crate::sf_log!(
                 "scheduled: retention deleted {} raw log(s) dated before {}{}",
                 r.deleted,
                 r.cutoff_day,
@@ -80,9 +80,9 @@ pub async fn run_job<H: Host>(gw: &Rc<Gateway<H>>, job: &str) {
                     ""
                 }
             ),
-            Err(e) => eprintln!("scheduled: retention failed: {e}"),
+            Err(e) => crate::sf_log!("scheduled: retention failed: {e}"),
         },
-        other => eprintln!(
+        other => crate::sf_log!(
             "scheduled: unknown job {other:?} (known: retention); fix policy/endpoints.yaml scheduledJobs"
         ),
     }

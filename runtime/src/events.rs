@@ -63,7 +63,7 @@ pub fn emit<H: Host>(gw: &Rc<Gateway<H>>, event: Value) {
         if let Err(send_err) = queued {
             if let Err(e) = store_event(&gw2, &event).await {
                 // Never the event body: it may hold user input.
-                eprintln!(
+                crate::sf_log!(
                     "events: event requestId={request_id} lost: enqueue failed ({send_err}) and direct filing failed ({e:?})"
                 );
             }
