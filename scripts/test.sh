@@ -37,7 +37,10 @@ if [ -z "${SF_SKIP_LLM:-}" ]; then
 fi
 if [ -z "${SF_SKIP_WORKER:-}" ]; then
     layer "worker tools" bash scripts/setup-worker-tools.sh
-    layer "worker end to end (wrangler dev)" bash scripts/worker.sh e2e
+    # The same black-box suite as the native host, against `wrangler dev`.
+    layer "worker end to end (wrangler dev)" env \
+        SF_CONFORMANCE_CMD='target/debug/sf conformance --base-url "$SF_BASE_URL" --mock-port "$SF_MOCK_PORT"' \
+        bash -c "cargo build --locked -q -p sf-cli && bash scripts/worker.sh e2e"
 fi
 
 if [ "$failed" -gt 0 ]; then
