@@ -13,18 +13,23 @@ use sf_server::{NativeHost, NativeVars};
 const THREADS: usize = 2;
 const OPS: usize = 5_000;
 
-fn run(default_busy: bool, background_checkpoint: bool) -> Vec<Duration> {
+fn run(default_busy: bool, background_checkpoint: bool, shared: bool) -> Vec<Duration> {
     let dir = TempDir::new("bench-contention");
     drop(NativeHost::open(dir.path(), NativeVars::default()).expect("open"));
     let barrier = Arc::new(Barrier::new(THREADS));
+    let shared_conn = shared.then(|| {
+        sf_server::SharedConnection::open(dir.path(), background_checkpoint).expect("open shared")
+    });
     let far = sf_server::host::system_now_ms() + 3_600_000;
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
             let path = dir.path().to_path_buf();
             let barrier = barrier.clone();
+            let shared_conn = shared_conn.clone();
             std::thread::spawn(move || {
                 let opts = sf_server::HostOptions {
                     no_autocheckpoint: background_checkpoint,
+                    connection: shared_conn,
                     ..sf_server::HostOptions::default()
                 };
                 let host = NativeHost::open_with(&path, NativeVars::default(), opts).expect("open");
@@ -94,16 +99,33 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    for (name, default_busy, bg) in [
+    for (name, default_busy, bg, shared) in [
         (
-            "host busy handler, background checkpoints (the server's setup)",
+            "one shared connection, background checkpoints (the server's setup)",
             false,
             true,
+            true,
         ),
-        ("host busy handler, inline autocheckpoint", false, false),
-        ("sqlite busy_timeout, inline autocheckpoint", true, false),
+        (
+            "connection per thread, host busy handler, background checkpoints",
+            false,
+            true,
+            false,
+        ),
+        (
+            "connection per thread, host busy handler, inline autocheckpoint",
+            false,
+            false,
+            false,
+        ),
+        (
+            "connection per thread, sqlite busy_timeout, inline autocheckpoint",
+            true,
+            false,
+            false,
+        ),
     ] {
-        let lat = run(default_busy, bg);
+        let lat = run(default_busy, bg, shared);
         println!(
             "counter_reserve {THREADS} threads x {OPS}, {name}: p50 {:.1} us, p99 {:.1} us, p99.9 {:.1} us, max {:.1} us",
             pct(&lat, 0.5),

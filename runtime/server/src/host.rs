@@ -11,7 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
@@ -84,24 +84,50 @@ impl Random for NativeRandom {
     }
 }
 
-/// This thread's SQLite connection plus the clock every expiry uses.
+/// A SQLite connection several worker threads share, one statement group
+/// at a time (a mutex held only inside synchronous port calls, never across
+/// an await). Within one process this replaces SQLite's file locking and busy
+/// waits between connections by a futex hand-off, and keeps one warm page
+/// cache; `BEGIN IMMEDIATE` still makes transactions atomic against other
+/// processes on the same file. `benches/counter_contention.rs` compares it
+/// with a connection per thread.
+#[derive(Clone)]
+pub struct SharedConnection(Arc<Mutex<Connection>>);
+
+impl SharedConnection {
+    /// Opens `<data_dir>/sf.sqlite3` with the host tables and migrations.
+    /// `no_autocheckpoint`: see [`HostOptions::no_autocheckpoint`].
+    pub fn open(data_dir: &Path, no_autocheckpoint: bool) -> Result<Self, PortError> {
+        let mut conn = db::open(data_dir).map_err(|m| PortError::new("sql", m))?;
+        db::ensure_schema(&mut conn).map_err(|m| PortError::new("sql", m))?;
+        if no_autocheckpoint {
+            conn.pragma_update(None, "wal_autocheckpoint", 0)
+                .map_err(|e| PortError::new("sql", format!("wal_autocheckpoint=0: {e}")))?;
+        }
+        Ok(Self(Arc::new(Mutex::new(conn))))
+    }
+}
+
+/// The SQLite connection behind this host's ports plus the clock every
+/// expiry uses.
 pub struct Db {
-    conn: RefCell<Connection>,
+    conn: SharedConnection,
     pub(crate) clock: NativeClock,
 }
 
 impl Db {
-    /// Runs `f` on the connection. Port methods never await while holding it,
-    /// so the borrow cannot be contended; a failure is reported, not a panic.
+    /// Runs `f` on the connection. Port methods never await while holding it.
+    /// A poisoned lock (a panic inside SQLite code) is recovered: SQLite
+    /// rolls back an unfinished transaction when the next one begins.
     pub(crate) fn with<T>(
         &self,
         port: &'static str,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
     ) -> Result<T, PortError> {
-        let mut conn = self
-            .conn
-            .try_borrow_mut()
-            .map_err(|_| PortError::new(port, "connection busy (re-entrant use)"))?;
+        let mut conn = match self.conn.0.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
         f(&mut conn).map_err(|e| PortError::new(port, e.to_string()))
     }
 
@@ -122,6 +148,9 @@ pub struct HostOptions {
     /// threads leave that (and its fsyncs) to a background checkpointer so
     /// no request pays for it.
     pub no_autocheckpoint: bool,
+    /// Use this connection instead of opening one (the server shares one
+    /// among its worker threads).
+    pub connection: Option<SharedConnection>,
 }
 
 /// Deferred work (`waitUntil`): queued here, started by the server's driver
@@ -162,15 +191,13 @@ impl NativeHost {
         opts: HostOptions,
     ) -> Result<Self, PortError> {
         let data_dir = data_dir.as_ref().to_path_buf();
-        let mut conn = db::open(&data_dir).map_err(|m| PortError::new("sql", m))?;
-        db::ensure_schema(&mut conn).map_err(|m| PortError::new("sql", m))?;
-        if opts.no_autocheckpoint {
-            conn.pragma_update(None, "wal_autocheckpoint", 0)
-                .map_err(|e| PortError::new("sql", format!("wal_autocheckpoint=0: {e}")))?;
-        }
+        let conn = match opts.connection.clone() {
+            Some(c) => c,
+            None => SharedConnection::open(&data_dir, opts.no_autocheckpoint)?,
+        };
         let clock = opts.clock.clone();
         let db = Rc::new(Db {
-            conn: RefCell::new(conn),
+            conn,
             clock: clock.clone(),
         });
         let blob = NativeBlob::open(&data_dir)?;

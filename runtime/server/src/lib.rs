@@ -28,7 +28,9 @@ pub mod sql;
 pub mod testing;
 pub mod vars;
 
-pub use host::{HostOptions, NativeClock, NativeHost, NativeRandom, EVENTS_QUEUE};
+pub use host::{
+    HostOptions, NativeClock, NativeHost, NativeRandom, SharedConnection, EVENTS_QUEUE,
+};
 pub use queue::{DeadLetter, QueueConfig, QueueStore};
 pub use server::{serve, start, ServeConfig, ServerError, ServerHandle};
 pub use vars::NativeVars;

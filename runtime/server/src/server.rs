@@ -26,7 +26,7 @@ use sf_runtime::gateway::{error_response, Gateway};
 use tokio::sync::{watch, Notify};
 
 use crate::db;
-use crate::host::{defer_driver, HostOptions, NativeClock, NativeHost};
+use crate::host::{defer_driver, HostOptions, NativeClock, NativeHost, SharedConnection};
 use crate::queue::{run_consumer, QueueConfig};
 use crate::scheduler::{parse_jobs, run_scheduler, CronSpec};
 use crate::vars::NativeVars;
@@ -64,6 +64,9 @@ pub struct ServeConfig {
     /// The clock every port and the scheduler read; `NativeClock::manual`
     /// lets tests move time (grant expiry, TTLs, cron slots).
     pub clock: NativeClock,
+    /// Give each worker thread its own SQLite connection instead of sharing
+    /// one (see `SharedConnection`); for comparison in benchmarks.
+    pub connection_per_thread: bool,
 }
 
 impl Default for ServeConfig {
@@ -84,6 +87,7 @@ impl Default for ServeConfig {
             queue: QueueConfig::default(),
             consume_queue: true,
             clock: NativeClock::System,
+            connection_per_thread: false,
         }
     }
 }
@@ -240,6 +244,7 @@ struct WorkerSpec {
     consume_queue: bool,
     queue_notify: Arc<Notify>,
     clock: NativeClock,
+    connection: Option<SharedConnection>,
 }
 
 /// Binds, prepares the database (migrations included) and starts the workers.
@@ -271,6 +276,14 @@ pub fn start(config: ServeConfig) -> Result<ServerHandle, ServerError> {
         addr: config.addr,
         message: e.to_string(),
     })?;
+    let shared = if config.connection_per_thread {
+        None
+    } else {
+        Some(
+            SharedConnection::open(&config.data_dir, true)
+                .map_err(|e| ServerError::Setup(e.to_string()))?,
+        )
+    };
     let mut listeners = vec![first];
     for _ in 1..threads {
         #[cfg(unix)]
@@ -304,6 +317,7 @@ pub fn start(config: ServeConfig) -> Result<ServerHandle, ServerError> {
             consume_queue: config.consume_queue,
             queue_notify: queue_notify.clone(),
             clock: config.clock.clone(),
+            connection: shared.clone(),
         };
         let rx = shutdown_rx.clone();
         let ready = ready_tx.clone();
@@ -402,6 +416,7 @@ async fn worker_main(
         queue_notify: Some(spec.queue_notify.clone()),
         clock: spec.clock.clone(),
         no_autocheckpoint: true,
+        connection: spec.connection.clone(),
         ..HostOptions::default()
     };
     let host = match NativeHost::open_with(&spec.data_dir, spec.vars.clone(), opts) {
