@@ -1,7 +1,9 @@
 //! [`NativeHost`]: every port of `sf_runtime::ports` on one machine.
 //!
-//! One value per thread (the isolate model): it owns that thread's SQLite
-//! connection, HTTP client and deferred-task list. SQLite calls run inline on
+//! One value per thread (the isolate model): it owns that thread's HTTP
+//! client and deferred-task list, and uses a SQLite connection that is its
+//! own or shared with the other workers ([`SharedConnection`], the server's
+//! default). SQLite calls run inline on
 //! the thread: they take microseconds in WAL mode, less than a hop to a
 //! blocking pool would (see `benches/ports.rs`); files (Blob) go to Tokio's
 //! blocking pool when a runtime is present because an fsync can take
