@@ -93,6 +93,58 @@ for i, msg in enumerate(prompts):
     print(f"     sdr.copilot {msg!r}: {outcome} ({secs:.1f}s)")
     check(f"sdr.copilot real-model answer {i + 1} is contract-valid", ok, json.dumps(body)[:300])
 
+# Ten edit prompts through the paid-tier widget copilot on the FAQ fixture.
+# The model is tiny: what must hold is the contract, not the edit quality.
+import re
+fixture = json.load(open("fixtures/copilot/widgets/faq.json"))
+patterns = [re.compile("^" + ".".join(r"\d+" if re.fullmatch(r"__[A-Za-z0-9]+__", seg) else re.escape(seg)
+                                      for seg in c["path"].split(".")) + "$") for c in fixture["controls"]]
+edits = [
+    "Change the FAQ title to Questions and answers",
+    "Turn on multi-open",
+    "Rename the title to Help Center",
+    "Disable multi-open so only one answer is open",
+    "Make the title shorter",
+    "Set the title to Frequently asked questions",
+    "Allow several answers to be open at once",
+    "Change the title to Everything you need to know",
+    "Make the title friendlier",
+    "Set the FAQ title to Support",
+]
+with_ops = valid_ops = 0
+times = []
+for i, prompt in enumerate(edits):
+    session = f"e2e-cs-{i}"
+    grant = subprocess.run([sf, "grant", "mint", "--agent", "cs.widget.copilot.v1", "--plan", "tier3",
+                            "--provider", "local", "--session-id", session, "--max-tokens", "160",
+                            "--timeout-ms", "60000", "--max-requests", "2"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    status, body, secs = execute({"grant": grant, "agentId": "cs.widget.copilot.v1",
+                                  "input": {"prompt": prompt, "widgetType": "faq", "sessionId": session,
+                                            "currentConfig": fixture["currentConfig"], "controls": fixture["controls"]}})
+    times.append(secs)
+    r = body.get("result") or {}
+    meta = r.get("meta") or {}
+    ops = r.get("ops") or []
+    paths_ok = all(isinstance(o, dict) and any(p.match(str(o.get("path", ""))) for p in patterns) for o in ops)
+    html_free = "<html" not in str(r.get("message", "")).lower()
+    if status == 200:
+        ok = (isinstance(r.get("message"), str) and r["message"].strip() != "" and html_free
+              and meta.get("intent") in ("edit", "explain", "clarify")
+              and meta.get("outcome") in ("ops_applied", "no_ops", "invalid_ops")
+              and meta.get("promptRole") == "cs" and bool(meta.get("dictionaryHash")) and paths_ok
+              and (meta.get("outcome") == "ops_applied") == bool(ops))
+    else:
+        err = body.get("error", {})
+        ok = status in (429, 502) and isinstance(err.get("message"), str) and "<" not in err.get("message", "")
+    with_ops += bool(ops)
+    valid_ops += bool(ops) and paths_ok
+    print(f"     cs {prompt!r}: {status} {meta.get('intent')}/{meta.get('outcome')} ops={len(ops)} ({secs:.1f}s)")
+    check(f"widget copilot real-model answer {i + 1} is contract-valid", ok, json.dumps(body)[:300])
+
+times.sort()
+print(f"e2e-llm: widget copilot: {with_ops}/{len(edits)} answers carried ops, {valid_ops} of them valid; "
+      f"latency p50 {times[len(times) // 2]:.1f}s, max {times[-1]:.1f}s")
 print(f"e2e-llm: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
 PY
