@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use sf_runtime::copilot::urls::{check_resolved, PublicOnly};
 use sf_runtime::ports::{Fetch, FetchError, PortError};
 
 pub struct NativeFetch {
@@ -38,16 +39,56 @@ fn describe(e: reqwest::Error) -> String {
     msg
 }
 
+/// For requests marked [`PublicOnly`] (pages a user asked the copilot to
+/// read): resolve the host, refuse it unless every address is public, and
+/// build a client pinned to exactly those addresses, so a second lookup
+/// (DNS rebinding) cannot send the connection elsewhere.
+async fn pinned_client(uri: &http::Uri) -> Result<reqwest::Client, FetchError> {
+    let host = uri
+        .host()
+        .ok_or_else(|| FetchError::Blocked("invalid_host".into()))?;
+    let port = uri
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("http") {
+            80
+        } else {
+            443
+        });
+    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| FetchError::Network(format!("dns lookup failed: {e}")))?
+        .collect();
+    let ips: Vec<std::net::IpAddr> = addrs.iter().map(|a| a.ip()).collect();
+    check_resolved(&ips).map_err(FetchError::Blocked)?;
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .resolve_to_addrs(host, &addrs)
+        .build()
+        .map_err(|e| FetchError::Network(format!("cannot build the HTTP client: {e}")))
+}
+
 impl Fetch for NativeFetch {
     async fn fetch(
         &self,
         req: http::Request<Vec<u8>>,
         timeout: Duration,
     ) -> Result<http::Response<Vec<u8>>, FetchError> {
+        // The marker lives in the request extensions, which the conversion
+        // to reqwest drops: read it first.
+        let public_only = req.extensions().get::<PublicOnly>().is_some();
+        let uri = req.uri().clone();
         let req = reqwest::Request::try_from(req)
             .map_err(|e| FetchError::Network(format!("invalid request: {}", describe(e))))?;
         let exchange = async {
-            let res = self.client.execute(req).await.map_err(|e| {
+            let pinned;
+            let client = if public_only {
+                pinned = pinned_client(&uri).await?;
+                &pinned
+            } else {
+                &self.client
+            };
+            let res = client.execute(req).await.map_err(|e| {
                 if e.is_timeout() {
                     FetchError::Timeout
                 } else {

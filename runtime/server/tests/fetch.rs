@@ -102,3 +102,48 @@ fn fetch_round_trip_timeout_redirect_and_network_error() {
         }
     });
 }
+
+/// A page a user asked the copilot to read (`PublicOnly`) is refused after
+/// DNS resolution when the name resolves to a private address; the same
+/// request without the marker (a provider call) goes through.
+#[test]
+fn public_only_requests_are_refused_after_resolution() {
+    use sf_runtime::copilot::urls::PublicOnly;
+    let dir = TempDir::new("fetch-public");
+    let host = NativeHost::open(dir.path(), NativeVars::default()).unwrap();
+    let mock = MockUpstream::start(MockOptions::default()).unwrap();
+    let url = format!("{}/v1/chat/completions", mock.base_url());
+    rt().block_on(async {
+        let mut marked = chat(&url);
+        marked.extensions_mut().insert(PublicOnly);
+        let err = host
+            .fetch()
+            .fetch(marked, Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert_eq!(err, FetchError::Blocked("resolved_loopback".into()));
+        // `localhost` resolves to loopback too: refused by address, not by name.
+        let mut by_name = chat(&url.replace("127.0.0.1", "localhost"));
+        by_name.extensions_mut().insert(PublicOnly);
+        let err = host
+            .fetch()
+            .fetch(by_name, Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, FetchError::Blocked(ref r) if r.starts_with("resolved_")),
+            "{err:?}"
+        );
+        let res = host
+            .fetch()
+            .fetch(chat(&url), Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    });
+    assert_eq!(
+        mock.completions(),
+        1,
+        "only the unmarked request reached the upstream"
+    );
+}
