@@ -477,3 +477,41 @@ fn concurrent_queue_sends_are_each_committed() {
     let want: Vec<String> = (0..=50).map(|i| format!("{{\"n\":{i}}}")).collect();
     assert_eq!(bodies, want);
 }
+
+#[test]
+fn counter_reserve_is_atomic_on_a_shared_connection() {
+    let dir = TempDir::new("counter-shared");
+    let shared = sf_server::SharedConnection::open(dir.path(), true).unwrap();
+    let barrier = Arc::new(Barrier::new(8));
+    let expires = sf_server::host::system_now_ms() + 60_000;
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let barrier = barrier.clone();
+            let path = dir.path().to_path_buf();
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                let opts = HostOptions {
+                    connection: Some(shared),
+                    ..HostOptions::default()
+                };
+                let host = NativeHost::open_with(&path, NativeVars::default(), opts).unwrap();
+                let counter = sf_runtime::ports::Host::counter(&host);
+                let rt = rt();
+                barrier.wait();
+                (0..100)
+                    .filter(|_| {
+                        let lanes = [Reserve {
+                            lane: "requests",
+                            amount: 1,
+                            ceiling: Some(50),
+                        }];
+                        rt.block_on(counter.reserve("grant:s", &lanes, expires))
+                            .unwrap()
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    let total: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(total, 50);
+}
