@@ -74,15 +74,7 @@ fn kind_phrase(c: &Control) -> String {
             _ => "a number".into(),
         },
         Some("enum") => {
-            let vals: Vec<&str> = c
-                .enum_values
-                .iter()
-                .flatten()
-                .map(String::as_str)
-                .chain(c.options.iter().flatten().map(|(_, v)| v.as_str()))
-                .take(8)
-                .collect();
-            format!("a choice between {}", vals.join(", "))
+            format!("a choice between {}", c.choices(8).join(", "))
         }
         Some("array") => "a list".into(),
         _ => "a text field".into(),

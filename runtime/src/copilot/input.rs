@@ -24,6 +24,18 @@ pub struct Control {
 }
 
 impl Control {
+    /// The values an enum control accepts (its `enumValues`, then its
+    /// options' values), at most `n`, for prompts and explanations.
+    pub fn choices(&self, n: usize) -> Vec<&str> {
+        self.enum_values
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .chain(self.options.iter().flatten().map(|(_, v)| v.as_str()))
+            .take(n)
+            .collect()
+    }
+
     /// The label to show people: the label, else the path.
     pub fn display(&self) -> &str {
         self.label.as_deref().unwrap_or(&self.path)

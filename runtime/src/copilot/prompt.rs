@@ -216,14 +216,7 @@ fn control_row(c: &Control) -> String {
     if let Some(g) = c.group_label.as_ref().or(c.group_id.as_ref()) {
         r.push_str(&format!(" | group={g}"));
     }
-    let values: Vec<&str> = c
-        .enum_values
-        .iter()
-        .flatten()
-        .map(String::as_str)
-        .chain(c.options.iter().flatten().map(|(_, v)| v.as_str()))
-        .take(8)
-        .collect();
+    let values = c.choices(8);
     if !values.is_empty() {
         r.push_str(&format!(" | enum={}", values.join(",")));
     }
