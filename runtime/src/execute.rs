@@ -10,7 +10,6 @@ use crate::agents::{AgentCall, AgentOutput, Executors};
 use crate::error::{ApiError, Issue};
 use crate::gateway::{json_response, Gateway, RouteCtx};
 use crate::grants::{self, Grant};
-use crate::llm;
 use crate::policy::{self, Agent, Profile, Surface};
 
 const PROFILE_NAMES: [&str; Profile::ALL.len()] = {
@@ -45,9 +44,8 @@ pub fn verify<H: Host>(gw: &Gateway<H>, token: &str) -> Result<Grant, ApiError> 
         .var("AI_GRANT_HMAC_SECRET")
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| ApiError::missing_var("AI_GRANT_HMAC_SECRET"))?;
-    let providers = llm::grantable_providers(gw.environment());
     let names = grants::GrantNames {
-        providers: &providers,
+        providers: gw.grantable_providers(),
         profiles: &PROFILE_NAMES,
     };
     grants::verify_grant(token, secret.as_bytes(), gw.host().clock().now_ms(), &names)

@@ -34,6 +34,11 @@ pub struct Gateway<H: Host> {
     inflight: Cell<u32>,
     /// [`CONCURRENCY_CAP`] or its override, read once.
     cap: u32,
+    /// `ENVIRONMENT`, trimmed; an isolate's vars do not change, so it is read once.
+    env_name: Option<String>,
+    env: Option<Environment>,
+    /// Provider names a grant may carry here (grantable and enabled in this environment).
+    grantable: Vec<&'static str>,
 }
 
 /// Why a queue message was not processed. `Retry` asks the host to redeliver it
@@ -70,10 +75,19 @@ impl<H: Host> Gateway<H> {
             .and_then(|v| v.trim().parse::<u32>().ok())
             .filter(|c| *c > 0)
             .unwrap_or(CONCURRENCY_CAP);
+        let env_name = host
+            .vars()
+            .var("ENVIRONMENT")
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+        let env = env_name.as_deref().and_then(Environment::from_name);
         Rc::new(Self {
             host,
             inflight: Cell::new(0),
             cap,
+            env_name,
+            env,
+            grantable: crate::llm::grantable_providers(env),
         })
     }
 
@@ -83,16 +97,17 @@ impl<H: Host> Gateway<H> {
 
     /// `ENVIRONMENT` as configured (trimmed), if any.
     pub fn environment_name(&self) -> Option<String> {
-        self.host
-            .vars()
-            .var("ENVIRONMENT")
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
+        self.env_name.clone()
     }
 
+    /// `ENVIRONMENT` when it names one of the policy's environments.
     pub fn environment(&self) -> Option<Environment> {
-        self.environment_name()
-            .and_then(|e| Environment::from_name(&e))
+        self.env
+    }
+
+    /// Provider names a grant's `ai.allowedProviders` may list here.
+    pub fn grantable_providers(&self) -> &[&'static str] {
+        &self.grantable
     }
 
     /// In-flight requests on capped routes right now (for tests and metrics).
