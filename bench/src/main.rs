@@ -32,6 +32,8 @@ struct Args {
     warmup: usize,
     /// Per-isolate in-flight cap given to the server (`SF_CONCURRENCY_CAP`).
     cap: u32,
+    /// `sdr.copilot` (a provider call) or `debug.grantProbe` (the gateway alone).
+    agent: String,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -42,6 +44,7 @@ fn parse_args() -> Result<Args, String> {
         max_seconds: 60,
         warmup: 2_000,
         cap: 8,
+        agent: "sdr.copilot".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -57,6 +60,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--warmup" => a.warmup = val()?.parse().map_err(|e| format!("--warmup: {e}"))?,
             "--cap" => a.cap = val()?.parse().map_err(|e| format!("--cap: {e}"))?,
+            "--agent" => a.agent = val()?,
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -245,13 +249,16 @@ fn main() {
     let payload = json!({
         "v": 1, "iss": "paris", "jti": "loadbench",
         "sub": {"kind": "anon", "sessionId": "bench"}, "exp": 4_102_444_800u64,
-        "caps": ["agent:sdr.copilot"],
+        "caps": [format!("agent:{}", args.agent)],
         "budgets": {"maxTokens": 200, "timeoutMs": 10_000, "maxRequests": 100_000_000},
         "mode": "editor",
         "ai": {"profile": "free_low", "allowedProviders": ["deepseek"], "defaultProvider": "deepseek"}
     });
     let grant = sf_runtime::grants::mint_grant(&payload, secret);
-    let exec_body = Bytes::from(json!({"grant": grant, "agentId": "sdr.copilot", "input": {"sessionId": "bench", "message": "hello"}}).to_string());
+    let exec_body = Bytes::from(
+        json!({"grant": grant, "agentId": args.agent, "input": {"sessionId": "bench", "message": "hello"}})
+            .to_string(),
+    );
     let direct_body = Bytes::from(json!({"model": "deepseek-chat", "messages": [{"role": "user", "content": "hello"}], "temperature": 0.2, "max_tokens": 200}).to_string());
 
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -306,8 +313,8 @@ fn main() {
         (direct, gateway)
     });
     println!(
-        "loadbench: {} requests per phase, {} connections, 127.0.0.1 only",
-        args.requests, args.connections
+        "loadbench: {} requests per phase, {} connections, agent {}, SF_CONCURRENCY_CAP={}, 127.0.0.1 only",
+        args.requests, args.connections, args.agent, args.cap
     );
     report("direct", &direct);
     report("gateway", &gateway);
