@@ -37,9 +37,9 @@ if [ -z "${SF_SKIP_LLM:-}" ]; then
 fi
 if [ -z "${SF_SKIP_WORKER:-}" ]; then
     layer "worker tools" bash scripts/setup-worker-tools.sh
-    # The same black-box suite as the native host, against `wrangler dev`.
+    # The same black-box suite and copilot golden set as the native host, against `wrangler dev`.
     layer "worker end to end (wrangler dev)" env \
-        SF_CONFORMANCE_CMD='target/debug/sf conformance --base-url "$SF_BASE_URL" --mock-port "$SF_MOCK_PORT"' \
+        SF_CONFORMANCE_CMD='target/debug/sf conformance --base-url "$SF_BASE_URL" --mock-port "$SF_MOCK_PORT" && target/debug/sf eval --base-url "$SF_BASE_URL" fixtures/copilot/prompts.jsonl fixtures/copilot/extra.jsonl' \
         bash -c "cargo build --locked -q -p sf-cli && bash scripts/worker.sh e2e"
 fi
 
