@@ -1036,22 +1036,8 @@ pub fn check(src: &Sources, raw: &Raw) -> Result<Policy, Diagnostics> {
         agents: agent_defs,
         ceilings,
         mint_caps,
-        environments: envs
-            .names
-            .iter()
-            .map(|n| Named {
-                name: n.clone(),
-                ident: ident::pascal(n).unwrap_or_default(),
-            })
-            .collect(),
-        stages: stages
-            .names
-            .iter()
-            .map(|n| Named {
-                name: n.clone(),
-                ident: ident::pascal(n).unwrap_or_default(),
-            })
-            .collect(),
+        environments: named(&envs.names),
+        stages: named(&stages.names),
         minibob,
         minibob_plan: minibob_plan.unwrap_or(0),
         minibob_agent: minibob_agent.unwrap_or(0),
@@ -1269,4 +1255,15 @@ mod tests {
         assert_eq!(fnv1a_utf16("a"), "e40c292c");
         assert_eq!(fnv1a_utf16("foobar"), "bf9cf968");
     }
+}
+
+/// Names with their Rust identifiers (already checked to convert).
+fn named(names: &[String]) -> Vec<Named> {
+    names
+        .iter()
+        .map(|n| Named {
+            name: n.clone(),
+            ident: ident::pascal(n).unwrap_or_default(),
+        })
+        .collect()
 }
