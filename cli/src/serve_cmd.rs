@@ -40,6 +40,7 @@ pub fn run(args: ServeArgs) -> i32 {
     if let Some(t) = args.threads {
         cfg.threads = t.max(1);
     }
+    warn_missing_settings(cfg.dev_vars_path.as_deref());
     eprintln!(
         "sf: serving San Francisco (policy {}) on http://{} with data in {}",
         sf_runtime::policy::POLICY_VERSION,
@@ -51,6 +52,35 @@ pub fn run(args: ServeArgs) -> i32 {
         Err(e) => {
             eprintln!("sf serve: {e}");
             1
+        }
+    }
+}
+
+/// A newcomer's first request should not be a surprise 500: say up front
+/// which settings are missing and where to put them.
+fn warn_missing_settings(dev_vars: Option<&std::path::Path>) {
+    let Ok(vars) = sf_server::NativeVars::from_env(dev_vars) else {
+        return;
+    };
+    for (name, why) in [
+        (
+            "ENVIRONMENT",
+            "routes gated by environment answer 404 and /healthz reports \"unknown\"",
+        ),
+        (
+            "AI_GRANT_HMAC_SECRET",
+            "/v1/execute and /v1/outcome answer 500 until it is set",
+        ),
+        (
+            "PARIS_DEV_JWT",
+            "the internal (bearer) routes answer 500 until it is set",
+        ),
+    ] {
+        let set = sf_runtime::ports::Vars::var(&vars, name).is_some_and(|v| !v.trim().is_empty());
+        if !set {
+            eprintln!(
+                "sf: warning: {name} is not set: {why} (set it in the environment or in .dev.vars; see .dev.vars.example)"
+            );
         }
     }
 }
