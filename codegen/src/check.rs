@@ -1236,6 +1236,17 @@ pub fn fnv1a_utf16(s: &str) -> String {
     format!("{h:08x}")
 }
 
+/// Names with their Rust identifiers (already checked to convert).
+fn named(names: &[String]) -> Vec<Named> {
+    names
+        .iter()
+        .map(|n| Named {
+            name: n.clone(),
+            ident: ident::pascal(n).unwrap_or_default(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1255,15 +1266,4 @@ mod tests {
         assert_eq!(fnv1a_utf16("a"), "e40c292c");
         assert_eq!(fnv1a_utf16("foobar"), "bf9cf968");
     }
-}
-
-/// Names with their Rust identifiers (already checked to convert).
-fn named(names: &[String]) -> Vec<Named> {
-    names
-        .iter()
-        .map(|n| Named {
-            name: n.clone(),
-            ident: ident::pascal(n).unwrap_or_default(),
-        })
-        .collect()
 }
