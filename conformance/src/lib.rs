@@ -58,10 +58,6 @@ fn ensure(cond: bool, what: impl FnOnce() -> String) -> CaseResult {
     }
 }
 
-fn uuid_like(n: u64) -> String {
-    format!("00000000-0000-4000-8000-{n:012x}")
-}
-
 impl Suite<'_> {
     fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<Response, String> {
         let mut h = vec![("content-type", "application/json")];
@@ -414,9 +410,4 @@ pub fn run(cfg: &Config<'_>) -> Report {
         }
     }
     report
-}
-
-/// Convenience for tests: a jti-distinct grant id.
-pub fn test_jti(n: u64) -> String {
-    uuid_like(n)
 }

@@ -94,31 +94,11 @@ fn scope_of(path: &str) -> &'static str {
     }
 }
 
-/// True when the prompt holds something that looks like a URL or a bare domain.
+/// True when the prompt holds something that looks like a URL or a bare
+/// domain: the copilot's own candidate extraction (CONTRACT.md 9.1), so the
+/// index and the copilot agree on what a URL is.
 pub fn mentions_url(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    if lower.contains("http://") || lower.contains("https://") {
-        return true;
-    }
-    // A bare domain: label(s) separated by dots ending in 2+ letters.
-    lower
-        .split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '(' | ')' | ','))
-        .any(|word| {
-            let host = word
-                .split('/')
-                .next()
-                .unwrap_or("")
-                .trim_end_matches(['.', ';', ':']);
-            let labels: Vec<&str> = host.split('.').collect();
-            labels.len() >= 2
-                && !host.contains('@')
-                && labels.iter().all(|l| {
-                    !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                })
-                && labels.last().is_some_and(|tld| {
-                    tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())
-                })
-        })
+    !crate::copilot::urls::extract_candidates(text).is_empty()
 }
 
 /// The `copilot_events_v1` row of an event (CONTRACT.md 10.4).

@@ -275,8 +275,7 @@ fn cost_usd(price: policy::Price, prompt: u64, completion: u64) -> f64 {
 
 /// Builds the wire target for a provider from the policy (protocol, base URL
 /// and its override variable, credential variables) and the environment.
-pub fn target_for<H: Host>(host: &H, p: Provider, model: &str) -> Result<ProviderTarget, ApiError> {
-    let _ = model;
+pub fn target_for<H: Host>(host: &H, p: Provider) -> ProviderTarget {
     let base = p
         .base_url_var()
         .and_then(|v| var(host, v))
@@ -325,7 +324,7 @@ pub fn target_for<H: Host>(host: &H, p: Provider, model: &str) -> Result<Provide
         }
         _ => {}
     }
-    Ok(t)
+    t
 }
 
 /// Runs one model call for an agent: plan, budget, retry, fall back.
@@ -361,7 +360,7 @@ pub async fn chat<H: Host>(scope: &LlmScope<'_, H>, req: LlmRequest) -> Result<L
             if now >= call_deadline {
                 return Err(ApiError::budget("Execution timeout exceeded"));
             }
-            let target = target_for(host, *provider, model)?;
+            let target = target_for(host, *provider);
             let price = price_of(*provider, model);
             let worst = nano_usd(cost_usd(price, prompt_estimate, u64::from(max_tokens)));
             let mut lanes = vec![Reserve {
