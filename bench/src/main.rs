@@ -254,7 +254,7 @@ fn main() {
         "mode": "editor",
         "ai": {"profile": "free_low", "allowedProviders": ["deepseek"], "defaultProvider": "deepseek"}
     });
-    let grant = sf_runtime::grants::mint_grant(&payload, secret);
+    let grant = sf_core::grants::mint_grant(&payload, secret);
     let exec_body = Bytes::from(
         json!({"grant": grant, "agentId": args.agent, "input": {"sessionId": "bench", "message": "hello"}})
             .to_string(),

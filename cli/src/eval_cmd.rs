@@ -12,10 +12,10 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::Value;
 use sf_conformance::http::request;
-use sf_runtime::copilot::eval::{self, Tally};
-use sf_runtime::copilot::Role;
-use sf_runtime::mint::{mint_payload, MintRequest};
-use sf_runtime::policy::{Plan, Stage};
+use sf_copilot::eval::{self, Tally};
+use sf_copilot::Role;
+use sf_core::mint::{mint_payload, MintRequest};
+use sf_core::policy::{Plan, Stage};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -59,7 +59,7 @@ fn mint(
     req.max_requests = max_requests;
     let jti = format!("eval-{session}");
     let payload = mint_payload(&req, unix_now(), &jti, session)?;
-    Ok(sf_runtime::grants::mint_grant(&payload, secret))
+    Ok(sf_core::grants::mint_grant(&payload, secret))
 }
 
 fn unix_now() -> u64 {

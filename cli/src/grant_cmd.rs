@@ -1,8 +1,8 @@
 //! `sf grant mint`: a grant exactly as Paris would mint it, from the compiled policy.
 
 use clap::{Args, Subcommand};
-use sf_runtime::mint::{mint_payload, MintRequest};
-use sf_runtime::policy::{Plan, Stage};
+use sf_core::mint::{mint_payload, MintRequest};
+use sf_core::policy::{Plan, Stage};
 
 #[derive(Debug, Subcommand)]
 pub enum GrantCommand {
@@ -94,15 +94,15 @@ pub fn run(cmd: GrantCommand) -> i32 {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let rnd = sf_server::NativeRandom;
-    let jti = sf_runtime::ports::Random::uuid_v4(&rnd);
+    let jti = sf_core::ports::Random::uuid_v4(&rnd);
     let session = a
         .session_id
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| sf_runtime::ports::Random::uuid_v4(&rnd));
+        .unwrap_or_else(|| sf_core::ports::Random::uuid_v4(&rnd));
     match mint_payload(&req, now_s, &jti, &session) {
         Ok(payload) => {
-            let token = sf_runtime::grants::mint_grant(&payload, &secret);
+            let token = sf_core::grants::mint_grant(&payload, &secret);
             if a.json {
                 println!(
                     "{}",

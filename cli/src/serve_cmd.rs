@@ -31,7 +31,7 @@ pub fn run(args: ServeArgs) -> i32 {
         data_dir: args.data_dir,
         dev_vars_path: Some(args.dev_vars),
         log_requests: !args.quiet,
-        scheduled_jobs: sf_runtime::policy::SCHEDULED_JOBS
+        scheduled_jobs: sf_core::policy::SCHEDULED_JOBS
             .iter()
             .map(|(cron, job)| ((*cron).to_owned(), (*job).to_owned()))
             .collect(),
@@ -43,7 +43,7 @@ pub fn run(args: ServeArgs) -> i32 {
     warn_missing_settings(cfg.dev_vars_path.as_deref());
     eprintln!(
         "sf: serving San Francisco (policy {}) on http://{} with data in {}",
-        sf_runtime::policy::POLICY_VERSION,
+        sf_core::policy::POLICY_VERSION,
         cfg.addr,
         cfg.data_dir.display()
     );
@@ -76,7 +76,7 @@ fn warn_missing_settings(dev_vars: Option<&std::path::Path>) {
             "the internal (bearer) routes answer 500 until it is set",
         ),
     ] {
-        let set = sf_runtime::ports::Vars::var(&vars, name).is_some_and(|v| !v.trim().is_empty());
+        let set = sf_core::ports::Vars::var(&vars, name).is_some_and(|v| !v.trim().is_empty());
         if !set {
             eprintln!(
                 "sf: warning: {name} is not set: {why} (set it in the environment or in .dev.vars; see .dev.vars.example)"

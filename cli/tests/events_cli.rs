@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use sf_conformance::http::request;
-use sf_runtime::grants::mint_grant;
+use sf_core::grants::mint_grant;
 use sf_server::testing::TestServer;
 use sf_server::{QueueStore, EVENTS_QUEUE};
 
@@ -147,7 +147,7 @@ fn stats_tail_and_dlq_on_a_live_data_dir() {
     assert_eq!(s["byOutcome"], json!({"no_ops": 2, "ops_applied": 2}));
     assert_eq!(s["rows"].as_array().unwrap().len(), 4);
 
-    let today = sf_runtime::time_fmt::utc_day(sf_server::host::system_now_ms() as i64);
+    let today = sf_core::time_fmt::utc_day(sf_server::host::system_now_ms() as i64);
     let out = sf(&["events", "stats", "--day", &today, "--data-dir", &dir]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 use sf_conformance::http::request;
 use sf_conformance::mock::{MockUpstream, Script};
-use sf_runtime::grants::mint_grant;
+use sf_core::grants::mint_grant;
 use sf_server::testing::TestServer;
 
 const SECRET: &str = "events-sessions-secret";

@@ -14,7 +14,7 @@ pub mod mock;
 use std::thread;
 
 use serde_json::{json, Value};
-use sf_runtime::grants::{mint_grant, outcome_signature};
+use sf_core::grants::{mint_grant, outcome_signature};
 
 use crate::http::{request, Response};
 use crate::mock::{MockUpstream, Script};

@@ -85,7 +85,7 @@ fn missing_settings_are_named() {
         "caps":["agent:sdr.copilot"],"budgets":{"maxTokens":10,"timeoutMs":5000,"maxRequests":1},"mode":"editor",
         "ai":{"profile":"free_low","allowedProviders":["deepseek"],"defaultProvider":"deepseek"}
     });
-    let grant = sf_runtime::grants::mint_grant(&payload, "s");
+    let grant = sf_core::grants::mint_grant(&payload, "s");
     let body = serde_json::json!({"grant": grant, "agentId": "sdr.copilot", "input": {"sessionId": "x", "message": "hi"}});
     let res = request(
         server.base_url(),

@@ -8,13 +8,18 @@ use std::rc::Rc;
 
 use serde_json::Value;
 
-use crate::commands::{self, Command};
-use crate::events;
-use crate::gateway::{ConsumeError, Gateway};
-use crate::outcome;
-use crate::policy;
-use crate::ports::Host;
-use crate::retention;
+use sf_core::commands::{self, Command};
+use sf_core::error::ConsumeError;
+use sf_core::policy;
+use sf_core::ports::Host;
+use sf_core::sf_log;
+use sf_records::{events, outcome, retention};
+
+use crate::gateway::Gateway;
+
+/// What a host stores in its dead-letter record: the message with every grant
+/// token redacted.
+pub use sf_records::events::redact_for_dead_letter;
 
 pub async fn consume<H: Host>(
     gw: &Rc<Gateway<H>>,
@@ -44,7 +49,7 @@ pub async fn consume<H: Host>(
             "l10n jobs are not served by this gateway yet (queue {queue})"
         )));
     }
-    events::store_event(gw, &body).await
+    events::store_event(gw.isolate(), &body).await
 }
 
 /// Runs the jobs the policy schedules on `cron` (`policy::SCHEDULED_JOBS`;
@@ -57,7 +62,7 @@ pub async fn scheduled<H: Host>(gw: &Rc<Gateway<H>>, cron: &str) {
         .map(|(_, job)| *job)
         .collect();
     if jobs.is_empty() {
-        crate::sf_log!(
+        sf_log!(
             "scheduled: no job is scheduled on cron {cron:?} (policy/endpoints.yaml scheduledJobs)"
         );
     }
@@ -69,8 +74,8 @@ pub async fn scheduled<H: Host>(gw: &Rc<Gateway<H>>, cron: &str) {
 /// Runs one named job now (the scheduler, or an operator).
 pub async fn run_job<H: Host>(gw: &Rc<Gateway<H>>, job: &str) {
     match job {
-        "retention" => match retention::run(gw).await {
-            Ok(r) => crate::sf_log!(
+        "retention" => match retention::run(gw.isolate()).await {
+            Ok(r) => sf_log!(
                 "scheduled: retention deleted {} raw log(s) dated before {}{}",
                 r.deleted,
                 r.cutoff_day,
@@ -80,9 +85,9 @@ pub async fn run_job<H: Host>(gw: &Rc<Gateway<H>>, job: &str) {
                     ""
                 }
             ),
-            Err(e) => crate::sf_log!("scheduled: retention failed: {e}"),
+            Err(e) => sf_log!("scheduled: retention failed: {e}"),
         },
-        other => crate::sf_log!(
+        other => sf_log!(
             "scheduled: unknown job {other:?} (known: retention); fix policy/endpoints.yaml scheduledJobs"
         ),
     }

@@ -11,10 +11,11 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use crate::error::ApiError;
-use crate::policy::{self, Auth, Environment};
-use crate::ports::{Host, Vars};
-use crate::secret;
+use sf_core::error::{ApiError, ConsumeError, ErrorCode};
+use sf_core::http::{error_response, RouteCtx, MAX_BODY_BYTES};
+use sf_core::policy::{self, Auth, Environment};
+use sf_core::ports::{Clock, Host, Vars};
+use sf_core::{secret, Isolate};
 
 /// In-flight requests allowed per isolate on capped routes (CONTRACT.md section 0.6).
 pub const CONCURRENCY_CAP: u32 = 8;
@@ -24,38 +25,14 @@ pub const CONCURRENCY_CAP: u32 = 8;
 /// serves more concurrent callers raises this instead of shedding them.
 pub const CONCURRENCY_CAP_VAR: &str = "SF_CONCURRENCY_CAP";
 
-/// Largest request body the core accepts. Bob's widget payloads are tens of KiB.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
 /// Per-isolate state shared by every request on this isolate/thread.
 pub struct Gateway<H: Host> {
-    host: H,
+    /// The host's ports and the environment facts every feature reads.
+    iso: Rc<Isolate<H>>,
     /// In-flight requests on concurrency-capped routes.
     inflight: Cell<u32>,
     /// [`CONCURRENCY_CAP`] or its override, read once.
     cap: u32,
-    /// `ENVIRONMENT`, trimmed; an isolate's vars do not change, so it is read once.
-    env_name: Option<String>,
-    env: Option<Environment>,
-    /// Provider names a grant may carry here (grantable and enabled in this environment).
-    grantable: Vec<&'static str>,
-}
-
-/// Why a queue message was not processed. `Retry` asks the host to redeliver it
-/// later; `Reject` sends it to the dead-letter store at once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConsumeError {
-    Retry(String),
-    Reject(String),
-}
-
-/// What a route handler receives.
-pub struct RouteCtx {
-    pub req: http::Request<Vec<u8>>,
-    /// The `{jobId}`-style path capture, raw (not percent-decoded).
-    pub param: Option<String>,
-    /// Request start, epoch ms.
-    pub started_ms: u64,
 }
 
 /// Releases a concurrency slot when the request ends, however it ends.
@@ -75,39 +52,30 @@ impl<H: Host> Gateway<H> {
             .and_then(|v| v.trim().parse::<u32>().ok())
             .filter(|c| *c > 0)
             .unwrap_or(CONCURRENCY_CAP);
-        let env_name = host
-            .vars()
-            .var("ENVIRONMENT")
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty());
-        let env = env_name.as_deref().and_then(Environment::from_name);
         Rc::new(Self {
-            host,
+            iso: Rc::new(Isolate::new(host)),
             inflight: Cell::new(0),
             cap,
-            env_name,
-            env,
-            grantable: crate::llm::grantable_providers(env),
         })
     }
 
+    /// What features receive: the ports and the environment facts.
+    pub fn isolate(&self) -> &Rc<Isolate<H>> {
+        &self.iso
+    }
+
     pub fn host(&self) -> &H {
-        &self.host
+        self.iso.host()
     }
 
     /// `ENVIRONMENT` as configured (trimmed), if any.
-    pub fn environment_name(&self) -> Option<String> {
-        self.env_name.clone()
+    pub fn environment_name(&self) -> Option<&str> {
+        self.iso.environment_name()
     }
 
     /// `ENVIRONMENT` when it names one of the policy's environments.
     pub fn environment(&self) -> Option<Environment> {
-        self.env
-    }
-
-    /// Provider names a grant's `ai.allowedProviders` may list here.
-    pub fn grantable_providers(&self) -> &[&'static str] {
-        &self.grantable
+        self.iso.environment()
     }
 
     /// In-flight requests on capped routes right now (for tests and metrics).
@@ -128,7 +96,7 @@ impl<H: Host> Gateway<H> {
         self: &Rc<Self>,
         req: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, ApiError> {
-        let started_ms = crate::ports::Clock::now_ms(self.host.clock());
+        let started_ms = self.host().clock().now_ms();
         let (route, param) = match policy::resolve(req.method().as_str(), req.uri().path()) {
             Some((route, param)) => (route, param.map(str::to_owned)),
             None => return Err(ApiError::not_found()),
@@ -155,7 +123,7 @@ impl<H: Host> Gateway<H> {
         if req.body().len() > MAX_BODY_BYTES {
             return Err(ApiError::new(
                 413,
-                crate::error::ErrorCode::BadRequest,
+                ErrorCode::BadRequest,
                 "Request body too large",
             ));
         }
@@ -178,7 +146,7 @@ impl<H: Host> Gateway<H> {
     /// CONTRACT.md section 2.0, with a constant-time token comparison.
     fn check_bearer(&self, req: &http::Request<Vec<u8>>) -> Result<(), ApiError> {
         let expected = self
-            .host
+            .host()
             .vars()
             .var("PARIS_DEV_JWT")
             .map(|s| s.trim().to_owned())
@@ -212,26 +180,4 @@ impl<H: Host> Gateway<H> {
     pub async fn scheduled(self: &Rc<Self>, cron: &str) {
         crate::consumer::scheduled(self, cron).await
     }
-}
-
-/// A JSON response with the headers every route carries.
-pub fn json_response(status: u16, body: &serde_json::Value) -> http::Response<Vec<u8>> {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    let mut res = http::Response::new(bytes);
-    *res.status_mut() =
-        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    let h = res.headers_mut();
-    h.insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    h.insert(
-        http::header::CACHE_CONTROL,
-        http::HeaderValue::from_static("no-store"),
-    );
-    res
-}
-
-pub fn error_response(err: &ApiError) -> http::Response<Vec<u8>> {
-    json_response(err.status, &err.to_json())
 }

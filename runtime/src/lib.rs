@@ -1,28 +1,16 @@
-//! San Francisco gateway core.
+//! San Francisco's composition root: the [`Gateway`] the hosts build once per
+//! isolate (Worker) or thread (native host), table-driven dispatch over the
+//! compiled policy, and the glue that implements the generated traits (one
+//! method per route in `routes`, per agent in `agents`) with the features.
 //!
-//! Host-agnostic: speaks `http::Request<Vec<u8>>` / `http::Response<Vec<u8>>`
-//! and reaches the world only through [`ports`]. No `worker`, no Tokio.
+//! Features (`sf-llm`, `sf-copilot`, `sf-records`) depend on `sf-core` only;
+//! only this crate knows them all.
 
 pub mod agents;
-pub mod b64;
-pub mod commands;
 pub mod consumer;
-pub mod copilot;
-pub mod error;
-pub mod events;
 pub mod execute;
 pub mod gateway;
-pub mod grants;
-pub mod llm;
-pub mod logsink;
-pub mod mint;
-pub mod outcome;
-pub mod policy;
-pub mod ports;
-pub mod providers;
-pub mod retention;
 pub mod routes;
-pub mod secret;
-pub mod time_fmt;
 
-pub use gateway::{ConsumeError, Gateway};
+pub use gateway::Gateway;
+pub use sf_core::error::ConsumeError;

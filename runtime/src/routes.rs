@@ -6,14 +6,16 @@ use std::rc::Rc;
 
 use serde_json::{json, Value};
 
-use crate::error::ApiError;
-use crate::gateway::{json_response, Gateway, RouteCtx};
-use crate::policy::RouteHandlers;
-use crate::ports::{Clock, Host, Kv};
+use sf_core::error::{ApiError, ErrorCode};
+use sf_core::http::{decode_param, json_response, RouteCtx, RouteOut};
+use sf_core::policy::RouteHandlers;
+use sf_core::ports::{Clock, Host, Kv};
+
+use crate::gateway::Gateway;
 
 pub struct Handlers<'a, H: Host>(pub &'a Rc<Gateway<H>>);
 
-type Out = Result<http::Response<Vec<u8>>, ApiError>;
+type Out = RouteOut;
 
 /// Routes whose agents are not served by this build answer after their auth
 /// and environment gates, with a clear status instead of a silent 404.
@@ -25,29 +27,9 @@ fn not_served(what: &str) -> Out {
     ))
 }
 
-/// Percent-decodes a path capture; a malformed escape is "not found" (the
-/// original threw and answered 500).
-fn decode_param(raw: &str) -> Option<String> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let s = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(s, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 /// `GET /v1/personalization/{kind}/{jobId}` (CONTRACT.md 2.5, 2.7).
 async fn job_status<H: Host>(gw: &Gateway<H>, kind: &str, cx: RouteCtx) -> Out {
-    let not_found = || ApiError::new(404, crate::error::ErrorCode::BadRequest, "Job not found");
+    let not_found = || ApiError::new(404, ErrorCode::BadRequest, "Job not found");
     let job_id = cx
         .param
         .as_deref()
@@ -84,10 +66,7 @@ impl<H: Host> RouteHandlers for Handlers<'_, H> {
     type Out = Out;
 
     async fn healthz(&self, _cx: RouteCtx) -> Out {
-        let env = self
-            .0
-            .environment_name()
-            .unwrap_or_else(|| "unknown".to_owned());
+        let env = self.0.environment_name().unwrap_or("unknown");
         Ok(json_response(
             200,
             &json!({ "ok": true, "service": "sanfrancisco", "env": env, "ts": self.0.host().clock().now_ms() }),
@@ -97,7 +76,7 @@ impl<H: Host> RouteHandlers for Handlers<'_, H> {
         crate::execute::handle(self.0, cx).await
     }
     async fn outcome(&self, cx: RouteCtx) -> Out {
-        crate::outcome::handle(self.0.host(), cx).await
+        sf_records::outcome::handle(self.0.host(), cx).await
     }
     async fn personalization_preview(&self, _cx: RouteCtx) -> Out {
         not_served("Personalization preview")

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use sf_runtime::ports::{Counter, Host, Reserve};
+use sf_core::ports::{Counter, Host, Reserve};
 use sf_server::testing::TempDir;
 use sf_server::{NativeHost, NativeVars};
 

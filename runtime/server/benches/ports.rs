@@ -4,7 +4,7 @@
 //! `cargo bench -p sf-server --bench ports`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use sf_runtime::ports::{Counter, Host, Kv, Queue, Reserve};
+use sf_core::ports::{Counter, Host, Kv, Queue, Reserve};
 use sf_server::testing::TempDir;
 use sf_server::{NativeHost, NativeVars};
 

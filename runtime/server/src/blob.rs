@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sf_runtime::ports::{Blob, PortError};
+use sf_core::ports::{Blob, PortError};
 
 pub struct NativeBlob {
     root: PathBuf,

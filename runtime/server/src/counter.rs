@@ -9,7 +9,7 @@
 use std::rc::Rc;
 
 use rusqlite::{OptionalExtension, TransactionBehavior};
-use sf_runtime::ports::{Counter, PortError, Reserve};
+use sf_core::ports::{Counter, PortError, Reserve};
 
 use crate::host::Db;
 

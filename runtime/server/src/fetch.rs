@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use sf_runtime::copilot::urls::{check_resolved, PublicOnly};
-use sf_runtime::ports::{Fetch, FetchError, PortError};
+use sf_core::net::{check_resolved, PublicOnly};
+use sf_core::ports::{Fetch, FetchError, PortError};
 
 pub struct NativeFetch {
     client: reqwest::Client,

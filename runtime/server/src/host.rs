@@ -1,4 +1,4 @@
-//! [`NativeHost`]: every port of `sf_runtime::ports` on one machine.
+//! [`NativeHost`]: every port of `sf_core::ports` on one machine.
 //!
 //! One value per thread (the isolate model): it owns that thread's HTTP
 //! client and deferred-task list, and uses a SQLite connection that is its
@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
-use sf_runtime::ports::{BackgroundTask, Clock, Host, PortError, Random};
+use sf_core::ports::{BackgroundTask, Clock, Host, PortError, Random};
 use tokio::sync::Notify;
 
 use crate::blob::NativeBlob;

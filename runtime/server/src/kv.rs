@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use rusqlite::OptionalExtension;
-use sf_runtime::ports::{Kv, PortError};
+use sf_core::ports::{Kv, PortError};
 
 use crate::host::Db;
 

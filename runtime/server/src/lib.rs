@@ -4,7 +4,7 @@
 //! - [`serve`] / [`start`]: the HTTP server (hyper 1, HTTP/1.1 keep-alive), one
 //!   current-thread Tokio runtime per core, each thread owning its own
 //!   `Rc<Gateway<NativeHost>>`.
-//! - [`NativeHost`]: every port of `sf_runtime::ports`: SQLite for Sql, Kv,
+//! - [`NativeHost`]: every port of `sf_core::ports`: SQLite for Sql, Kv,
 //!   Counter and the durable queue (`<data-dir>/sf.sqlite3`), files for Blob
 //!   (`<data-dir>/blob/`), reqwest for Fetch.
 //! - [`QueueStore`]: dead-letter listing and replay for tools.

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
-use sf_runtime::ports::{Clock, Host, PortError, Queue};
+use sf_core::ports::{Clock, Host, PortError, Queue};
 use sf_runtime::{ConsumeError, Gateway};
 use tokio::sync::{watch, Notify};
 
@@ -343,7 +343,7 @@ pub fn fail(
 fn redact_body(body: String) -> String {
     match serde_json::from_str::<serde_json::Value>(&body) {
         Ok(v) => {
-            serde_json::to_string(&sf_runtime::events::redact_for_dead_letter(&v)).unwrap_or(body)
+            serde_json::to_string(&sf_runtime::consumer::redact_for_dead_letter(&v)).unwrap_or(body)
         }
         Err(_) => body,
     }

@@ -10,7 +10,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use sf_runtime::ports::{Clock, Host};
+use sf_core::ports::{Clock, Host};
 use sf_runtime::Gateway;
 use tokio::sync::watch;
 

@@ -21,8 +21,9 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use sf_runtime::error::{ApiError, ErrorCode};
-use sf_runtime::gateway::{error_response, Gateway};
+use sf_core::error::{ApiError, ErrorCode};
+use sf_core::http::error_response;
+use sf_runtime::Gateway;
 use tokio::sync::{watch, Notify};
 
 use crate::db;
@@ -56,7 +57,7 @@ pub struct ServeConfig {
     pub shutdown_timeout: Duration,
     /// One stderr line per request (method, path, status, ms).
     pub log_requests: bool,
-    /// `(cron, job)` pairs for `Gateway::scheduled`, e.g. `sf_runtime::policy::SCHEDULED_JOBS`.
+    /// `(cron, job)` pairs for `Gateway::scheduled`, e.g. `sf_core::policy::SCHEDULED_JOBS`.
     pub scheduled_jobs: Vec<(String, String)>,
     pub queue: QueueConfig,
     /// Run queue consumers on the worker threads.

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, TransactionBehavior};
-use sf_runtime::ports::{PortError, Sql, SqlRow, SqlStatement, SqlValue};
+use sf_core::ports::{PortError, Sql, SqlRow, SqlStatement, SqlValue};
 
 use crate::host::Db;
 

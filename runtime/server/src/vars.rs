@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use sf_runtime::ports::Vars;
+use sf_core::ports::Vars;
 
 /// A snapshot taken at startup: like a Worker's bindings, values do not change
 /// while the server runs, and lookups are a hash-map read.

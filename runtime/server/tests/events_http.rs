@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use events_common::*;
 use serde_json::{json, Value};
-use sf_runtime::grants::outcome_signature;
+use sf_core::grants::outcome_signature;
 use sf_server::testing::TestServer;
 use sf_server::{QueueStore, EVENTS_QUEUE};
 
@@ -137,7 +137,7 @@ fn commands_are_applied_and_unknown_shapes_dead_lettered() {
         // The host stores dead letters with grants redacted.
         assert_eq!(
             serde_json::from_str::<Value>(&d.body).unwrap(),
-            sf_runtime::events::redact_for_dead_letter(b)
+            sf_records::events::redact_for_dead_letter(b)
         );
         assert_eq!(d.attempts, 1, "rejected on the first delivery");
         assert!(d.last_error.is_some());

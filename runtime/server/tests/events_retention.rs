@@ -6,8 +6,8 @@ mod events_common;
 use std::collections::HashMap;
 
 use events_common::*;
-use sf_runtime::policy::SCHEDULED_JOBS;
-use sf_runtime::ports::{Blob, Host, Kv, Sql, SqlStatement};
+use sf_core::policy::SCHEDULED_JOBS;
+use sf_core::ports::{Blob, Host, Kv, Sql, SqlStatement};
 use sf_runtime::Gateway;
 use sf_server::testing::TempDir;
 use sf_server::{HostOptions, NativeClock, NativeHost, NativeVars};
@@ -103,7 +103,7 @@ fn old_raw_logs_are_deleted_rows_and_other_objects_kept() {
             None
         );
 
-        let report = sf_runtime::retention::run(&gw).await.unwrap();
+        let report = sf_records::retention::run(gw.isolate()).await.unwrap();
         assert_eq!(report.cutoff_day, "2026-10-24");
         // NOW + 25 h is 2026-11-23 03:00: the 30-day cutoff is 2026-10-24.
         assert_eq!(report.deleted, 4);
@@ -158,7 +158,7 @@ fn a_bad_period_deletes_nothing_and_the_cap_bounds_a_run() {
     runtime().block_on(async {
         let gw = Gateway::new(host(&dir, &clock, &[("SF_RAW_LOG_RETENTION_DAYS", "0")]));
         seed(gw.host()).await;
-        let err = sf_runtime::retention::run(&gw).await.unwrap_err();
+        let err = sf_records::retention::run(gw.isolate()).await.unwrap_err();
         assert!(err.contains("SF_RAW_LOG_RETENTION_DAYS"), "{err}");
         gw.scheduled(retention_cron()).await;
         assert_eq!(remaining(gw.host()).await.len(), KEYS.len());
@@ -171,9 +171,9 @@ fn a_bad_period_deletes_nothing_and_the_cap_bounds_a_run() {
                 ("SF_RETENTION_MAX_DELETES", "2"),
             ],
         ));
-        let r = sf_runtime::retention::run(&gw).await.unwrap();
+        let r = sf_records::retention::run(gw.isolate()).await.unwrap();
         assert_eq!((r.deleted, r.capped), (2, true));
-        let r = sf_runtime::retention::run(&gw).await.unwrap();
+        let r = sf_records::retention::run(gw.isolate()).await.unwrap();
         // 2026-10-23 and sdr.copilot's 2026-01-01 remain older than 2026-11-21.
         assert_eq!((r.deleted, r.capped), (2, false));
         assert_eq!(remaining(gw.host()).await.len(), KEYS.len() - 4);

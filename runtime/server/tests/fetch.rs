@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use sf_runtime::ports::{Fetch, FetchError, Host};
+use sf_core::ports::{Fetch, FetchError, Host};
 use sf_server::testing::{MockOptions, MockUpstream, TempDir};
 use sf_server::{NativeHost, NativeVars};
 
@@ -108,7 +108,7 @@ fn fetch_round_trip_timeout_redirect_and_network_error() {
 /// request without the marker (a provider call) goes through.
 #[test]
 fn public_only_requests_are_refused_after_resolution() {
-    use sf_runtime::copilot::urls::PublicOnly;
+    use sf_core::net::PublicOnly;
     let dir = TempDir::new("fetch-public");
     let host = NativeHost::open(dir.path(), NativeVars::default()).unwrap();
     let mock = MockUpstream::start(MockOptions::default()).unwrap();

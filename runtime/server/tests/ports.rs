@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Barrier};
 
-use sf_runtime::ports::{
+use sf_core::ports::{
     Blob, Clock, Counter, Kv, Queue, Random, Reserve, Sql, SqlStatement, SqlValue, Vars,
 };
 use sf_server::testing::TempDir;
@@ -31,7 +31,7 @@ fn kv_ttl_expiry_and_list() {
     let dir = TempDir::new("kv");
     let clock = NativeClock::manual(T0);
     let host = host_with_clock(&dir, clock.clone());
-    let kv = sf_runtime::ports::Host::kv(&host);
+    let kv = sf_core::ports::Host::kv(&host);
     rt().block_on(async {
         kv.put("s:a", "1", Some(10)).await.unwrap();
         kv.put("s:b", "2", None).await.unwrap();
@@ -68,7 +68,7 @@ fn kv_ttl_expiry_and_list() {
 fn sql_d1_semantics() {
     let dir = TempDir::new("sql");
     let host = NativeHost::open(dir.path(), NativeVars::default()).unwrap();
-    let sql = sf_runtime::ports::Host::sql(&host);
+    let sql = sf_core::ports::Host::sql(&host);
     rt().block_on(async {
         sql.execute(SqlStatement::new(
             "CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER, r REAL, s TEXT)",
@@ -180,7 +180,7 @@ fn counter_reserve_is_atomic_across_threads() {
             let path = path.clone();
             std::thread::spawn(move || {
                 let host = NativeHost::open(&path, NativeVars::default()).unwrap();
-                let counter = sf_runtime::ports::Host::counter(&host);
+                let counter = sf_core::ports::Host::counter(&host);
                 barrier.wait();
                 let rt = rt();
                 let mut won = 0;
@@ -211,7 +211,7 @@ fn counter_reserve_is_atomic_across_threads() {
     let total: i32 = threads.into_iter().map(|t| t.join().unwrap()).sum();
     assert_eq!(total, 50);
     let host = NativeHost::open(dir.path(), NativeVars::default()).unwrap();
-    let counter = sf_runtime::ports::Host::counter(&host);
+    let counter = sf_core::ports::Host::counter(&host);
     rt().block_on(async {
         assert_eq!(counter.read("grant:k", "requests").await.unwrap(), 50);
         // Refused reservations added nothing to the uncapped lane either.
@@ -224,7 +224,7 @@ fn counter_all_or_nothing_adjust_and_expiry() {
     let dir = TempDir::new("counter2");
     let clock = NativeClock::manual(T0);
     let host = host_with_clock(&dir, clock.clone());
-    let c = sf_runtime::ports::Host::counter(&host);
+    let c = sf_core::ports::Host::counter(&host);
     rt().block_on(async {
         let exp = T0 + 5_000;
         let lanes = |req, cost| {
@@ -281,7 +281,7 @@ fn counter_all_or_nothing_adjust_and_expiry() {
 fn blob_atomic_put_list_delete_and_key_refusal() {
     let dir = TempDir::new("blob");
     let host = NativeHost::open(dir.path(), NativeVars::default()).unwrap();
-    let blob = sf_runtime::ports::Host::blob(&host);
+    let blob = sf_core::ports::Host::blob(&host);
     rt().block_on(async {
         let key = "logs/dev/sdr.copilot/2026-11-21/req-1.json";
         blob.put(key, b"{\"a\":1}".to_vec(), "application/json")
@@ -381,7 +381,7 @@ fn blob_interrupted_write_leaves_old_object() {
     // listing ignores the leftover.
     let dir = TempDir::new("blob2");
     let host = NativeHost::open(dir.path(), NativeVars::default()).unwrap();
-    let blob = sf_runtime::ports::Host::blob(&host);
+    let blob = sf_core::ports::Host::blob(&host);
     rt().block_on(async {
         blob.put("a/b.json", b"old".to_vec(), "application/json")
             .await
@@ -399,7 +399,7 @@ fn blob_interrupted_write_leaves_old_object() {
 fn queue_port_writes_durable_rows() {
     let dir = TempDir::new("queue-port");
     let host = NativeHost::open(dir.path(), NativeVars::default()).unwrap();
-    let q = sf_runtime::ports::Host::queue(&host).unwrap();
+    let q = sf_core::ports::Host::queue(&host).unwrap();
     rt().block_on(async {
         q.send(&serde_json::json!({"v":1,"requestId":"r1"}))
             .await
@@ -417,7 +417,7 @@ fn queue_port_writes_durable_rows() {
         },
     )
     .unwrap();
-    assert!(sf_runtime::ports::Host::queue(&no_queue).is_none());
+    assert!(sf_core::ports::Host::queue(&no_queue).is_none());
 }
 
 #[test]
@@ -426,7 +426,7 @@ fn clock_random_vars_defer() {
     let mut vars = HashMap::new();
     vars.insert("ENVIRONMENT".to_owned(), "local".to_owned());
     let host = NativeHost::open(dir.path(), NativeVars::from_map(vars)).unwrap();
-    use sf_runtime::ports::Host;
+    use sf_core::ports::Host;
     let now = host.clock().now_ms();
     let sys = sf_server::host::system_now_ms();
     assert!(sys >= now && sys - now < 5_000);
@@ -457,7 +457,7 @@ fn clock_random_vars_defer() {
 fn concurrent_queue_sends_are_each_committed() {
     let dir = TempDir::new("queue-group");
     let host = NativeHost::open(dir.path(), NativeVars::default()).unwrap();
-    let q = sf_runtime::ports::Host::queue(&host).unwrap();
+    let q = sf_core::ports::Host::queue(&host).unwrap();
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt(), async {
         let msgs: Vec<serde_json::Value> = (0..50).map(|i| serde_json::json!({ "n": i })).collect();
@@ -495,7 +495,7 @@ fn counter_reserve_is_atomic_on_a_shared_connection() {
                     ..HostOptions::default()
                 };
                 let host = NativeHost::open_with(&path, NativeVars::default(), opts).unwrap();
-                let counter = sf_runtime::ports::Host::counter(&host);
+                let counter = sf_core::ports::Host::counter(&host);
                 let rt = rt();
                 barrier.wait();
                 (0..100)

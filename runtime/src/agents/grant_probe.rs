@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 
 use super::{AgentCall, AgentOutput};
-use crate::error::{ApiError, Issue};
-use crate::ports::{Clock, Host};
+use sf_core::error::{ApiError, Issue};
+use sf_core::ports::{Clock, Host};
 
 pub fn run<H: Host>(call: AgentCall<'_, H>) -> Result<AgentOutput, ApiError> {
     let input = match call.input {

@@ -11,11 +11,11 @@ use std::rc::Rc;
 
 use serde_json::Value;
 
-use crate::error::ApiError;
 use crate::gateway::Gateway;
-use crate::grants::Grant;
-use crate::policy::{Agent, AgentExecutors};
-use crate::ports::Host;
+use sf_core::error::ApiError;
+use sf_core::grants::Grant;
+use sf_core::policy::{Agent, AgentExecutors};
+use sf_core::ports::Host;
 
 /// One `/v1/execute` call after the grant and capability checks passed.
 pub struct AgentCall<'a, H: Host> {
@@ -60,9 +60,9 @@ impl<'a, H: Host> AgentExecutors for Executors<'a, H> {
         sdr_copilot::run(call).await
     }
     async fn sdr_widget_copilot_v1(&self, call: AgentCall<'a, H>) -> Self::Out {
-        widget_copilot::run(call, crate::copilot::Role::Sdr).await
+        widget_copilot::run(call, sf_copilot::Role::Sdr).await
     }
     async fn cs_widget_copilot_v1(&self, call: AgentCall<'a, H>) -> Self::Out {
-        widget_copilot::run(call, crate::copilot::Role::Cs).await
+        widget_copilot::run(call, sf_copilot::Role::Cs).await
     }
 }

@@ -8,10 +8,10 @@
 use serde_json::{json, Value};
 
 use super::{AgentCall, AgentOutput};
-use crate::error::{ApiError, Issue};
-use crate::llm::{self, LlmRequest, LlmScope};
-use crate::ports::{Clock, Host, Kv};
-use crate::providers::{ChatMessage, Role as ChatRole};
+use sf_core::error::{ApiError, Issue};
+use sf_core::ports::{Clock, Host, Kv};
+use sf_llm::providers::{ChatMessage, Role as ChatRole};
+use sf_llm::{LlmRequest, LlmScope};
 
 const SESSION_TTL_S: u64 = 86_400;
 const MAX_TURNS: usize = 10;
@@ -150,7 +150,7 @@ pub async fn run<H: Host>(call: AgentCall<'_, H>) -> Result<AgentOutput, ApiErro
         deadline_ms: call.started_ms + call.grant.timeout_ms()? as u64,
     };
     let first_call_ms = host.clock().now_ms();
-    let reply = llm::chat(
+    let reply = sf_llm::chat(
         &scope,
         LlmRequest {
             messages,
@@ -179,7 +179,7 @@ pub async fn run<H: Host>(call: AgentCall<'_, H>) -> Result<AgentOutput, ApiErro
     let latency = host.clock().now_ms().saturating_sub(first_call_ms);
     Ok(AgentOutput {
         result,
-        usage: llm::usage_json(&reply, latency, true),
+        usage: sf_llm::usage_json(&reply, latency, true),
     })
 }
 

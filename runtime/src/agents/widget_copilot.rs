@@ -1,14 +1,14 @@
-//! Glue between `/v1/execute` and the widget copilot engine (`crate::copilot`):
+//! Glue between `/v1/execute` and the widget copilot engine (`sf_copilot`):
 //! the engine asks for model calls through [`CopilotModel`], which this module
 //! serves with the gateway's model layer, so budgets, fallback and the single
 //! deadline apply to copilot calls (including the repair call) too.
 
 use super::{AgentCall, AgentOutput};
-use crate::copilot::{self, CopilotCtx, CopilotModel, ModelCall, ModelReply, MsgRole, Role};
-use crate::error::ApiError;
-use crate::llm::{self, LlmRequest, LlmScope};
-use crate::ports::Host;
-use crate::providers::{ChatMessage, Role as ChatRole};
+use sf_copilot::{CopilotCtx, CopilotModel, ModelCall, ModelReply, MsgRole, Role};
+use sf_core::error::ApiError;
+use sf_core::ports::Host;
+use sf_llm::providers::{ChatMessage, Role as ChatRole};
+use sf_llm::{LlmRequest, LlmScope};
 
 struct GatewayModel<'a, H: Host> {
     scope: LlmScope<'a, H>,
@@ -28,7 +28,7 @@ impl<H: Host> CopilotModel for GatewayModel<'_, H> {
                 ChatMessage::new(role, content)
             })
             .collect();
-        let reply = llm::chat(
+        let reply = sf_llm::chat(
             &self.scope,
             LlmRequest {
                 messages,
@@ -61,10 +61,7 @@ pub async fn run<H: Host>(call: AgentCall<'_, H>, role: Role) -> Result<AgentOut
         },
     };
     let subject = call.grant.subject_key();
-    let environment = call
-        .gw
-        .environment_name()
-        .unwrap_or_else(|| "local".to_owned());
+    let environment = call.gw.environment_name().unwrap_or("local");
     let max_requests_raw = call.grant.raw_max_requests();
     let cx = CopilotCtx {
         host,
@@ -76,7 +73,7 @@ pub async fn run<H: Host>(call: AgentCall<'_, H>, role: Role) -> Result<AgentOut
         environment: &environment,
         started_ms: call.started_ms,
     };
-    let out = copilot::run(&cx, call.input).await?;
+    let out = sf_copilot::run(&cx, call.input).await?;
     Ok(AgentOutput {
         result: out.result,
         usage: out.usage,

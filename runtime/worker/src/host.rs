@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use js_sys::futures::JsFuture;
 use js_sys::{Array, Object, Reflect, Uint8Array, JSON};
-use sf_runtime::ports::{
+use sf_core::ports::{
     BackgroundTask, Blob, Clock, Counter, Fetch, FetchError, Host, Kv, PortError, Queue, Random,
     Reserve, Sql, SqlRow, SqlStatement, SqlValue, Vars,
 };

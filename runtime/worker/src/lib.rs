@@ -15,7 +15,7 @@ use std::rc::Rc;
 use futures_util::future::join_all;
 use js_sys::futures::JsFuture;
 use js_sys::Uint8Array;
-use sf_runtime::ports::{Blob, Clock, Host};
+use sf_core::ports::{Blob, Clock, Host};
 use sf_runtime::{ConsumeError, Gateway};
 use wasm_bindgen::JsValue;
 use worker::{event, Context, Env, MessageBatch, MessageExt, ScheduleContext, ScheduledEvent};
@@ -33,7 +33,7 @@ fn gateway(env: &Env) -> Rc<Gateway<CfHost>> {
     GATEWAY.with(|g| {
         g.get_or_init(|| {
             // stderr goes nowhere on wasm32-unknown-unknown; console.log reaches wrangler tail.
-            sf_runtime::logsink::set_sink(console_line);
+            sf_core::logsink::set_sink(console_line);
             Gateway::new(CfHost::new(env.clone()))
         })
         .clone()
@@ -129,7 +129,7 @@ fn to_web(res: http::Response<Vec<u8>>) -> Result<web_sys::Response, JsValue> {
 /// CONTRACT section 0: an unexpected failure is a 500 in the normal envelope.
 fn unhandled(why: &str) -> http::Response<Vec<u8>> {
     worker::console_error!("fetch: {why}");
-    sf_runtime::gateway::error_response(&sf_runtime::error::ApiError::provider(
+    sf_core::http::error_response(&sf_core::error::ApiError::provider(
         500,
         "sanfrancisco",
         "Unhandled error",
@@ -160,12 +160,12 @@ async fn dead_letter(
     id: &str,
     reason: &str,
     body: &serde_json::Value,
-) -> Result<(), sf_runtime::ports::PortError> {
+) -> Result<(), sf_core::ports::PortError> {
     let record = serde_json::json!({
         "queue": queue, "messageId": id, "reason": reason,
         "rejectedAtMs": gw.host().clock().now_ms(),
         // Dead letters are kept for people to read: never with a grant in them.
-        "body": sf_runtime::events::redact_for_dead_letter(body),
+        "body": sf_runtime::consumer::redact_for_dead_letter(body),
     });
     let key = format!("dead-letter/{queue}/{id}.json");
     let bytes = serde_json::to_vec(&record).unwrap_or_default();

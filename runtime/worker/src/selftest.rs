@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use serde_json::{json, Value};
-use sf_runtime::ports::{
+use sf_core::ports::{
     Blob, Clock, Counter, Fetch, FetchError, Host, Kv, Queue, Random, Reserve, Sql, SqlStatement,
     SqlValue, Vars,
 };
@@ -58,7 +58,7 @@ fn ensure(cond: bool, what: impl Into<String>) -> Result<(), String> {
     }
 }
 
-fn port<T>(r: Result<T, sf_runtime::ports::PortError>) -> Result<T, String> {
+fn port<T>(r: Result<T, sf_core::ports::PortError>) -> Result<T, String> {
     r.map_err(|e| e.to_string())
 }
 
@@ -71,7 +71,7 @@ pub async fn run(gw: &Rc<Gateway<CfHost>>, query: Option<&str>) -> http::Respons
         let key = format!("selftest:deferred:{id}");
         let found = host.kv().get(&key).await;
         let body = json!({ "deferred": matches!(found, Ok(Some(ref v)) if v == "done") });
-        return sf_runtime::gateway::json_response(200, &body);
+        return sf_core::http::json_response(200, &body);
     }
     if let Some(id) = query.and_then(|q| q.strip_prefix("dead-letter=")) {
         return dead_letter_lookup(host, id).await;
@@ -108,7 +108,7 @@ pub async fn run(gw: &Rc<Gateway<CfHost>>, query: Option<&str>) -> http::Respons
     let body = json!({
         "ok": r.failed == 0, "id": id, "eventRequestId": event_id, "checks": r.checks,
     });
-    sf_runtime::gateway::json_response(if r.failed == 0 { 200 } else { 500 }, &body)
+    sf_core::http::json_response(if r.failed == 0 { 200 } else { 500 }, &body)
 }
 
 fn random(host: &CfHost) -> Result<String, String> {
@@ -411,5 +411,5 @@ async fn dead_letter_lookup(host: &CfHost, want: &str) -> http::Response<Vec<u8>
             }
         }
     }
-    sf_runtime::gateway::json_response(200, &json!({ "deadLetter": found }))
+    sf_core::http::json_response(200, &json!({ "deadLetter": found }))
 }

@@ -1,4 +1,4 @@
-//! `waitUntil` for [`sf_runtime::ports::Host::defer`].
+//! `waitUntil` for [`sf_core::ports::Host::defer`].
 //!
 //! The gateway is built once per isolate, but `waitUntil` belongs to one event
 //! (request, queue batch, cron tick), and an isolate interleaves many events.
@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 
 use js_sys::futures::{future_to_promise, spawn_local, JsFuture};
 use js_sys::{Function, Promise, Reflect};
-use sf_runtime::ports::BackgroundTask;
+use sf_core::ports::BackgroundTask;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Where deferred work is registered for one event.

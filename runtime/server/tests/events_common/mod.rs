@@ -12,8 +12,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use sf_runtime::grants::mint_grant;
-use sf_runtime::ports::{
+use sf_core::grants::mint_grant;
+use sf_core::ports::{
     BackgroundTask, Blob, Host, PortError, Queue, Sql, SqlRow, SqlStatement, SqlValue,
 };
 use sf_server::counter::NativeCounter;
@@ -175,14 +175,14 @@ pub fn assert_filed_exactly(data_dir: &Path, n: usize) {
     for (key, bytes) in &objects {
         let ev: Value = serde_json::from_slice(bytes).unwrap();
         let id = ev["requestId"].as_str().unwrap();
-        let expected_key = sf_runtime::events::raw_log_key(
+        let expected_key = sf_records::events::raw_log_key(
             "local",
             ev["agentId"].as_str().unwrap(),
             ev["occurredAtMs"].as_i64().unwrap(),
             id,
         );
         assert_eq!(key, &expected_key);
-        let expected: Vec<(String, SqlValue)> = sf_runtime::events::index_row(&ev, "local")
+        let expected: Vec<(String, SqlValue)> = sf_records::events::index_row(&ev, "local")
             .into_iter()
             .map(|(c, v)| (c.to_owned(), v))
             .collect();
