@@ -1,247 +1,31 @@
-//! In-memory test doubles for the copilot: a fake [`Host`] (KV, Fetch,
-//! Clock and Vars do something; the other ports are inert), a scripted
-//! model, and an independent `apply_ops` that mirrors how Bob applies ops
-//! (CONTRACT 6.3) for the property test.
+//! Test doubles for the copilot: the in-memory host of `sf_core::testkit`
+//! with Tokyo's allowlist, a scripted model, and an independent `apply_ops`
+//! that mirrors how Bob applies ops (CONTRACT 6.3) for the property test.
 
-use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
-use std::future::Future;
-use std::time::Duration;
+use std::cell::RefCell;
+use std::collections::VecDeque;
 
 use serde_json::{Map, Value};
 
 use super::{CopilotCtx, CopilotModel, CopilotOutput, ModelCall, ModelReply, Role};
 use sf_core::error::ApiError;
-use sf_core::ports::*;
 
-#[derive(Default)]
-pub struct FakeKv {
-    pub map: RefCell<HashMap<String, String>>,
-    pub ttls: RefCell<HashMap<String, Option<u64>>>,
-}
-
-impl Kv for FakeKv {
-    async fn get(&self, key: &str) -> Result<Option<String>, PortError> {
-        Ok(self.map.borrow().get(key).cloned())
-    }
-    async fn put(&self, key: &str, value: &str, ttl_s: Option<u64>) -> Result<(), PortError> {
-        self.map
-            .borrow_mut()
-            .insert(key.to_owned(), value.to_owned());
-        self.ttls.borrow_mut().insert(key.to_owned(), ttl_s);
-        Ok(())
-    }
-    async fn delete(&self, key: &str) -> Result<(), PortError> {
-        self.map.borrow_mut().remove(key);
-        Ok(())
-    }
-    async fn list(&self, prefix: &str, limit: usize) -> Result<Vec<String>, PortError> {
-        let mut keys: Vec<String> = self
-            .map
-            .borrow()
-            .keys()
-            .filter(|k| k.starts_with(prefix))
-            .cloned()
-            .collect();
-        keys.sort();
-        keys.truncate(limit);
-        Ok(keys)
-    }
-}
-
-pub struct Inert;
-
-impl Sql for Inert {
-    async fn execute(&self, _stmt: SqlStatement) -> Result<u64, PortError> {
-        Ok(0)
-    }
-    async fn query(&self, _stmt: SqlStatement) -> Result<Vec<SqlRow>, PortError> {
-        Ok(Vec::new())
-    }
-    async fn batch(&self, _stmts: Vec<SqlStatement>) -> Result<(), PortError> {
-        Ok(())
-    }
-}
-impl Blob for Inert {
-    async fn put(&self, _key: &str, _body: Vec<u8>, _ct: &str) -> Result<(), PortError> {
-        Ok(())
-    }
-    async fn get(&self, _key: &str) -> Result<Option<Vec<u8>>, PortError> {
-        Ok(None)
-    }
-    async fn delete(&self, _key: &str) -> Result<(), PortError> {
-        Ok(())
-    }
-    async fn list(&self, _prefix: &str, _limit: usize) -> Result<Vec<String>, PortError> {
-        Ok(Vec::new())
-    }
-}
-impl Queue for Inert {
-    async fn send(&self, _body: &Value) -> Result<(), PortError> {
-        Ok(())
-    }
-}
-impl Random for Inert {
-    fn fill(&self, buf: &mut [u8]) {
-        buf.fill(7);
-    }
-}
-impl Counter for Inert {
-    async fn reserve(
-        &self,
-        _key: &str,
-        _lanes: &[Reserve<'_>],
-        _exp: u64,
-    ) -> Result<bool, PortError> {
-        Ok(true)
-    }
-    async fn adjust(&self, _key: &str, _lane: &str, _delta: i64) -> Result<(), PortError> {
-        Ok(())
-    }
-    async fn read(&self, _key: &str, _lane: &str) -> Result<i64, PortError> {
-        Ok(0)
-    }
-}
-
-/// A canned response: status, content type, optional `Location`, body.
-#[derive(Clone)]
-pub struct Canned {
-    pub status: u16,
-    pub content_type: String,
-    pub location: Option<String>,
-    pub body: Vec<u8>,
-}
-
-impl Canned {
-    pub fn json(body: &Value) -> Self {
-        Canned {
-            status: 200,
-            content_type: "application/json".into(),
-            location: None,
-            body: body.to_string().into_bytes(),
-        }
-    }
-    pub fn html(body: &str) -> Self {
-        Canned {
-            status: 200,
-            content_type: "text/html; charset=utf-8".into(),
-            location: None,
-            body: body.as_bytes().to_vec(),
-        }
-    }
-    pub fn redirect(to: &str) -> Self {
-        Canned {
-            status: 302,
-            content_type: "text/html".into(),
-            location: Some(to.into()),
-            body: Vec::new(),
-        }
-    }
-    pub fn status(status: u16) -> Self {
-        Canned {
-            status,
-            content_type: "text/html".into(),
-            location: None,
-            body: b"nope".to_vec(),
-        }
-    }
-}
-
-/// Serves canned responses by exact URL; everything else is a 404. Records
-/// each request URL and whether it carried the [`PublicOnly`] marker.
-#[derive(Default)]
-pub struct FakeFetch {
-    pub routes: RefCell<HashMap<String, Canned>>,
-    pub blocked: RefCell<HashMap<String, String>>,
-    pub seen: RefCell<Vec<(String, bool)>>,
-}
-
-impl Fetch for FakeFetch {
-    async fn fetch(
-        &self,
-        req: http::Request<Vec<u8>>,
-        _timeout: Duration,
-    ) -> Result<http::Response<Vec<u8>>, FetchError> {
-        let url = req.uri().to_string();
-        let public_only = req.extensions().get::<sf_core::net::PublicOnly>().is_some();
-        self.seen.borrow_mut().push((url.clone(), public_only));
-        if let Some(reason) = self.blocked.borrow().get(&url) {
-            return Err(FetchError::Blocked(reason.clone()));
-        }
-        let canned = self
-            .routes
-            .borrow()
-            .get(&url)
-            .cloned()
-            .unwrap_or_else(|| Canned::status(404));
-        let mut b = http::Response::builder()
-            .status(canned.status)
-            .header("content-type", canned.content_type);
-        if let Some(l) = canned.location {
-            b = b.header("location", l);
-        }
-        b.body(canned.body)
-            .map_err(|e| FetchError::Network(e.to_string()))
-    }
-}
-
-pub struct FakeClock {
-    pub now: Cell<u64>,
-    /// Added to `now` on every read, so latencies are not all zero.
-    pub step: Cell<u64>,
-}
-
-impl Clock for FakeClock {
-    fn now_ms(&self) -> u64 {
-        let n = self.now.get();
-        self.now.set(n + self.step.get());
-        n
-    }
-    fn sleep(&self, ms: u64) -> impl Future<Output = ()> {
-        self.now.set(self.now.get() + ms);
-        std::future::ready(())
-    }
-}
-
-#[derive(Default)]
-pub struct FakeVars(pub RefCell<HashMap<String, String>>);
-
-impl Vars for FakeVars {
-    fn var(&self, name: &str) -> Option<String> {
-        self.0.borrow().get(name).cloned()
-    }
-}
-
-pub struct FakeHost {
-    pub kv: FakeKv,
-    pub fetch: FakeFetch,
-    pub clock: FakeClock,
-    pub vars: FakeVars,
-    pub inert: Inert,
-}
+pub use sf_core::testkit::{Canned, FakeHost};
 
 pub const TOKYO: &str = "https://tokyo.test";
 
-impl FakeHost {
-    pub fn new() -> Self {
-        let mut vars = HashMap::new();
-        vars.insert("TOKYO_BASE_URL".to_owned(), TOKYO.to_owned());
-        FakeHost {
-            kv: FakeKv::default(),
-            fetch: FakeFetch::default(),
-            clock: FakeClock {
-                now: Cell::new(1_700_000_000_000),
-                step: Cell::new(0),
-            },
-            vars: FakeVars(RefCell::new(vars)),
-            inert: Inert,
-        }
-    }
-    pub fn route(&self, url: &str, c: Canned) {
-        self.fetch.routes.borrow_mut().insert(url.to_owned(), c);
-    }
+/// The in-memory host with Tokyo's base URL set.
+pub fn host() -> FakeHost {
+    FakeHost::new().with_var("TOKYO_BASE_URL", TOKYO)
+}
+
+pub trait FaqAllowlist {
     /// The FAQ allowlist as Tokyo serves it.
-    pub fn with_faq_allowlist(self) -> Self {
+    fn with_faq_allowlist(self) -> Self;
+}
+
+impl FaqAllowlist for FakeHost {
+    fn with_faq_allowlist(self) -> Self {
         self.route(
             &format!("{TOKYO}/widgets/faq/sdr.allowlist.json"),
             Canned::json(&serde_json::json!({"v":1,"paths":[
@@ -254,46 +38,6 @@ impl FakeHost {
         );
         self
     }
-}
-
-impl Host for FakeHost {
-    type Kv = FakeKv;
-    type Sql = Inert;
-    type Blob = Inert;
-    type Queue = Inert;
-    type Fetch = FakeFetch;
-    type Clock = FakeClock;
-    type Random = Inert;
-    type Counter = Inert;
-    type Vars = FakeVars;
-    fn kv(&self) -> &FakeKv {
-        &self.kv
-    }
-    fn sql(&self) -> &Inert {
-        &self.inert
-    }
-    fn blob(&self) -> &Inert {
-        &self.inert
-    }
-    fn queue(&self) -> Option<&Inert> {
-        None
-    }
-    fn fetch(&self) -> &FakeFetch {
-        &self.fetch
-    }
-    fn clock(&self) -> &FakeClock {
-        &self.clock
-    }
-    fn random(&self) -> &Inert {
-        &self.inert
-    }
-    fn counter(&self) -> &Inert {
-        &self.inert
-    }
-    fn vars(&self) -> &FakeVars {
-        &self.vars
-    }
-    fn defer(&self, _task: BackgroundTask) {}
 }
 
 /// Replies with scripted texts in order; with none left it fails the test

@@ -14,7 +14,7 @@ use super::Role;
 use sf_core::error::ApiError;
 
 fn fixtures_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/copilot")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/copilot")
 }
 
 fn widget(name: &str) -> Value {
@@ -99,7 +99,7 @@ fn run_golden(file: &str) -> Tally {
             );
             let host = hosts
                 .entry(format!("{session}/{}", role.name()))
-                .or_insert_with(|| FakeHost::new().with_faq_allowlist());
+                .or_insert_with(|| host().with_faq_allowlist());
             let (status, body, mut problems) = run_case(&case, role, host, &session);
             problems.splice(0..0, check_response(&case, status, &body));
             tally.record(
@@ -165,7 +165,7 @@ fn ok(r: Result<super::CopilotOutput, ApiError>) -> super::CopilotOutput {
 
 #[test]
 fn scenario_set_title_keeps_ops_cta_and_usage() {
-    let host = FakeHost::new();
+    let host = host();
     host.clock.step.set(3);
     let model = StubModel::with(&[
         r#"{"message":"Title updated.","ops":[{"op":"set","path":"title","value":"Hello FAQ"}],"cta":{"text":"Upgrade","action":"upgrade"}}"#,
@@ -208,7 +208,7 @@ fn scenario_set_title_keeps_ops_cta_and_usage() {
 
 #[test]
 fn scenario_fenced_json() {
-    let host = FakeHost::new();
+    let host = host();
     let model = StubModel::with(&["```json\n{\"message\":\"ok\",\"ops\":[{\"op\":\"set\",\"path\":\"behavior.multiOpen\",\"value\":\"true\"}]}\n```"]);
     let out = ok(cs(&host, &model, "Turn on multi-open", "s1"));
     assert_eq!(
@@ -220,7 +220,7 @@ fn scenario_fenced_json() {
 
 #[test]
 fn scenario_two_scopes_then_pick_then_apply_all() {
-    let host = FakeHost::new();
+    let host = host();
     let two = r##"{"message":"Done","ops":[{"op":"set","path":"stage.background","value":"#000"},{"op":"set","path":"pod.background","value":"#fff"}]}"##;
     let model = StubModel::with(&[two, two]);
     let out = ok(cs(
@@ -271,7 +271,7 @@ fn scenario_two_scopes_then_pick_then_apply_all() {
 
 #[test]
 fn pending_ops_are_revalidated_before_replay() {
-    let host = FakeHost::new();
+    let host = host();
     let two = r##"{"message":"Done","ops":[{"op":"set","path":"stage.background","value":"#000"},{"op":"set","path":"pod.radius","value":12}]}"##;
     let model = StubModel::with(&[two]);
     ok(cs(&host, &model, "Darker stage, rounder pod", "s1"));
@@ -301,7 +301,7 @@ fn pending_ops_are_revalidated_before_replay() {
 
 #[test]
 fn scenario_repair_then_invalid_ops() {
-    let host = FakeHost::new();
+    let host = host();
     let bad = r#"{"message":"ok","ops":[{"op":"set","path":"nope.path","value":"x"}]}"#;
     let model = StubModel::with(&[bad, bad]);
     let out = ok(cs(&host, &model, "Change the nope", "s1"));
@@ -335,7 +335,7 @@ fn scenario_repair_then_invalid_ops() {
 
 #[test]
 fn repair_is_skipped_without_budget_or_time() {
-    let host = FakeHost::new();
+    let host = host();
     let bad = r#"{"message":"ok","ops":[{"op":"set","path":"nope","value":"x"}]}"#;
     let model = StubModel::with(&[bad, bad]);
     ok(run_turn_with(
@@ -365,7 +365,7 @@ fn repair_is_skipped_without_budget_or_time() {
 
 #[test]
 fn scenario_plain_text_and_garbage() {
-    let host = FakeHost::new();
+    let host = host();
     let model = StubModel::with(&["Sure, I changed it."]);
     let out = ok(run_turn_with(
         &host,
@@ -407,7 +407,7 @@ fn scenario_plain_text_and_garbage() {
 
 #[test]
 fn scenario_link_filter() {
-    let host = FakeHost::new();
+    let host = host();
     let model = StubModel::with(&[
         r#"{"message":"stub model reply","ops":[{"op":"set","path":"cta.url","value":"https://evil.example"}]}"#,
     ]);
@@ -429,7 +429,7 @@ fn scenario_link_filter() {
 
 #[test]
 fn scenario_control_dump_is_replaced() {
-    let host = FakeHost::new();
+    let host = host();
     let model = StubModel::with(&[
         r#"{"message":"Please provide the editable controls list so I can help."}"#,
     ]);
@@ -440,7 +440,7 @@ fn scenario_control_dump_is_replaced() {
 
 #[test]
 fn scenario_non_object_and_missing_message_are_502() {
-    let host = FakeHost::new();
+    let host = host();
     let err = cs(&host, &StubModel::with(&["[1,2,3]"]), "Make it pop", "s1").unwrap_err();
     assert_eq!(
         err.to_json(),
@@ -466,7 +466,7 @@ fn scenario_non_object_and_missing_message_are_502() {
 
 #[test]
 fn scenario_sdr_url_consent_flow() {
-    let host = FakeHost::new().with_faq_allowlist();
+    let host = host().with_faq_allowlist();
     host.route(
         "https://example.com/faq",
         Canned::html("<html><title>Acme FAQ</title><body><p>We ship rockets.</p></body></html>"),
@@ -542,7 +542,7 @@ fn scenario_sdr_url_consent_flow() {
 
 #[test]
 fn scenario_sdr_gates_and_language() {
-    let host = FakeHost::new().with_faq_allowlist();
+    let host = host().with_faq_allowlist();
     let model = StubModel::default();
     let out = ok(run_turn(
         &host,
@@ -580,7 +580,7 @@ fn scenario_sdr_gates_and_language() {
 
 #[test]
 fn sdr_ops_must_be_allowlisted_copy() {
-    let host = FakeHost::new().with_faq_allowlist();
+    let host = host().with_faq_allowlist();
     let bad = r##"{"message":"ok","ops":[{"op":"set","path":"stage.background","value":"#000"}]}"##;
     let model = StubModel::with(&[bad, bad]);
     let out = ok(run_turn(
@@ -604,7 +604,7 @@ fn sdr_ops_must_be_allowlisted_copy() {
 
 #[test]
 fn sdr_without_allowlist_or_tokyo() {
-    let host = FakeHost::new();
+    let host = host();
     let model = StubModel::default();
     let out = ok(run_turn(
         &host,
@@ -654,7 +654,7 @@ fn sdr_without_allowlist_or_tokyo() {
 
 #[test]
 fn sessions_are_bound_to_the_grant_subject() {
-    let host = FakeHost::new();
+    let host = host();
     let two = r##"{"message":"Done","ops":[{"op":"set","path":"stage.background","value":"#000"},{"op":"set","path":"pod.background","value":"#fff"}]}"##;
     let model = StubModel::with(&[two, r#"{"message":"hi"}"#]);
     ok(run_turn(
@@ -707,7 +707,7 @@ fn sessions_are_bound_to_the_grant_subject() {
 
 #[test]
 fn corrupt_own_session_is_500() {
-    let host = FakeHost::new();
+    let host = host();
     let owner = super::session::owner_tag("u");
     host.kv.map.borrow_mut().insert(
         "copilot:cs:session:s".into(),
@@ -729,7 +729,7 @@ fn corrupt_own_session_is_500() {
 
 #[test]
 fn invalid_input_lists_every_issue() {
-    let host = FakeHost::new();
+    let host = host();
     let err = run_turn(
         &host,
         &StubModel::default(),
@@ -744,7 +744,7 @@ fn invalid_input_lists_every_issue() {
 
 #[test]
 fn redirects_are_rechecked_and_capped() {
-    let host = FakeHost::new();
+    let host = host();
     host.route(
         "https://a.example/",
         Canned::redirect("http://127.0.0.1/admin"),
@@ -929,7 +929,7 @@ mod prop {
         let result = runner.run(&(op_list(), any::<bool>()), |(ops, sdr)| {
             let reply = json!({"message":"ok","ops":ops}).to_string();
             let model = StubModel::with(&[&reply]);
-            let host = FakeHost::new().with_faq_allowlist();
+            let host = host().with_faq_allowlist();
             let role = if sdr { Role::Sdr } else { Role::Cs };
             let prompt = if sdr { "Rewrite existing FAQs" } else { "Please adjust the link and the widget" };
             let inp = json!({"prompt":prompt,"widgetType":"faq","sessionId":"p","currentConfig":config,"controls":controls});
@@ -1070,7 +1070,7 @@ mod live {
         let (mut with_ops, mut errors) = (0, 0);
         let mut latencies = Vec::new();
         for (i, prompt) in PROMPTS.iter().enumerate() {
-            let host = FakeHost::new();
+            let host = host();
             let cx = crate::CopilotCtx {
                 host: &host,
                 model: &model,
@@ -1126,7 +1126,7 @@ mod live {
 
 #[test]
 fn dev_falls_back_to_the_localization_allowlist_without_branding() {
-    let host = FakeHost::new();
+    let host = host();
     host.route(
         &format!("{TOKYO}/widgets/faq/localization.json"),
         Canned::json(&json!({"v":1,"paths":[
@@ -1178,7 +1178,7 @@ fn dev_falls_back_to_the_localization_allowlist_without_branding() {
 
 #[test]
 fn history_is_sent_and_kept_to_ten_messages() {
-    let host = FakeHost::new();
+    let host = host();
     let replies: Vec<String> = (0..7)
         .map(|i| format!(r#"{{"message":"reply {i}"}}"#))
         .collect();

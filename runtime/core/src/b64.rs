@@ -215,7 +215,7 @@ mod tests {
     #[test]
     fn matches_node_atob_on_recorded_vectors() {
         let path = format!(
-            "{}/../fixtures/grants/atob_vectors.json",
+            "{}/../../fixtures/grants/atob_vectors.json",
             env!("CARGO_MANIFEST_DIR")
         );
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));

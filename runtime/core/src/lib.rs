@@ -23,4 +23,7 @@ pub mod rawjson;
 pub mod secret;
 pub mod time_fmt;
 
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
+
 pub use isolate::Isolate;

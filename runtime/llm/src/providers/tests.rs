@@ -8,7 +8,7 @@ use super::sigv4::{self, Credentials};
 use super::*;
 
 fn fixtures_dir() -> String {
-    format!("{}/../fixtures/providers", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/../../fixtures/providers", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn read(path: &str) -> String {
