@@ -1,0 +1,18 @@
+//! San Francisco localization (CONTRACT 2.8-2.10, 7.4, 7.5).
+//!
+//! Pure logic, no host and no other `sf-*` crate: the composition root wires
+//! these functions to routes and the queue and implements [`io::L10nIo`]
+//! (and [`io::TranslateIo`]) over the gateway's ports.
+
+pub mod allowlist;
+pub mod error;
+pub mod js;
+pub mod literal;
+pub mod locale;
+pub mod paths;
+pub mod placeholders;
+pub mod richtext;
+pub mod stable;
+
+pub use error::{IoFailure, Issue, L10nError};
+pub use stable::{base_fingerprint, sha256_hex, stable_stringify};
