@@ -5,14 +5,23 @@
 //! (and [`io::TranslateIo`]) over the gateway's ports.
 
 pub mod allowlist;
+pub mod batch;
 pub mod error;
+pub mod io;
+pub mod job;
 pub mod js;
 pub mod literal;
 pub mod locale;
+pub mod overlay;
+pub mod parse;
 pub mod paths;
 pub mod placeholders;
+pub mod prompt;
+pub mod report;
 pub mod richtext;
+pub mod safety;
 pub mod stable;
+pub mod targets;
 
 pub use error::{IoFailure, Issue, L10nError};
 pub use stable::{base_fingerprint, sha256_hex, stable_stringify};

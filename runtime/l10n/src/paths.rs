@@ -33,7 +33,7 @@ pub fn path_matches(path: &str, pattern: &str) -> bool {
 /// candidate. Blank patterns are dropped, duplicates kept once, first-seen order.
 pub fn expand_patterns(patterns: &[String], candidates: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut push = |s: &str, out: &mut Vec<String>| {
+    let push = |s: &str, out: &mut Vec<String>| {
         if !out.iter().any(|o| o == s) {
             out.push(s.to_owned());
         }

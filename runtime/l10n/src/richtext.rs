@@ -152,7 +152,7 @@ pub fn segment_plan(path: &str, value: &str) -> SegmentPlan {
         parts: Vec::new(),
         segments: Vec::new(),
     };
-    let mut push_text = |text: &str, plan: &mut SegmentPlan| {
+    let push_text = |text: &str, plan: &mut SegmentPlan| {
         let segment = (!js_trim(text).is_empty() && !is_copied_literal(text))
             .then(|| format!("{path}::__segment__:{}", plan.segments.len()));
         if let Some(seg) = &segment {

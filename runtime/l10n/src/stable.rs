@@ -75,6 +75,63 @@ fn write_object(out: &mut String, map: &Map<String, Value>) {
     out.push('}');
 }
 
+/// `JSON.stringify(value)` (keys in their stored order, no whitespace), for
+/// text the original built with it, such as model prompts.
+pub fn js_stringify(value: &Value) -> String {
+    let mut out = String::new();
+    write_plain(&mut out, value, None, 0);
+    out
+}
+
+/// `JSON.stringify(value, null, 2)`.
+pub fn js_stringify_pretty(value: &Value) -> String {
+    let mut out = String::new();
+    write_plain(&mut out, value, Some(2), 0);
+    out
+}
+
+fn newline(out: &mut String, indent: Option<usize>, depth: usize) {
+    if let Some(step) = indent {
+        out.push('\n');
+        out.extend(std::iter::repeat_n(' ', step * depth));
+    }
+}
+
+fn write_plain(out: &mut String, value: &Value, indent: Option<usize>, depth: usize) {
+    match value {
+        Value::Array(items) if !items.is_empty() => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, indent, depth + 1);
+                write_plain(out, item, indent, depth + 1);
+            }
+            newline(out, indent, depth);
+            out.push(']');
+        }
+        Value::Object(map) if !map.is_empty() => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, indent, depth + 1);
+                write_js_string(out, key);
+                out.push(':');
+                if indent.is_some() {
+                    out.push(' ');
+                }
+                write_plain(out, item, indent, depth + 1);
+            }
+            newline(out, indent, depth);
+            out.push('}');
+        }
+        other => write_value(out, other),
+    }
+}
+
 /// `JSON.stringify(s)` for a string: the two mandatory escapes, the five
 /// short control escapes, `\u00XX` (lower-case hex) for the other controls,
 /// everything else (U+2028, U+2029, DEL, non-ASCII) verbatim.
@@ -220,6 +277,19 @@ mod tests {
     fn keys_sort_by_utf16_units() {
         let v = json!({"\u{FF01}": 1, "\u{1F600}": 2});
         assert_eq!(stable_stringify(&v), "{\"\u{1F600}\":2,\"\u{FF01}\":1}");
+    }
+
+    #[test]
+    fn plain_stringify_keeps_order_and_pretty_indents() {
+        let v = json!([{"path": "a", "type": "string", "value": "x\ny"}, [], {}]);
+        assert_eq!(
+            js_stringify(&v),
+            r#"[{"path":"a","type":"string","value":"x\ny"},[],{}]"#
+        );
+        assert_eq!(
+            js_stringify_pretty(&v),
+            "[\n  {\n    \"path\": \"a\",\n    \"type\": \"string\",\n    \"value\": \"x\\ny\"\n  },\n  [],\n  {}\n]"
+        );
     }
 
     #[test]
