@@ -7,6 +7,7 @@
 pub mod allowlist;
 pub mod batch;
 pub mod error;
+pub mod flow;
 pub mod io;
 pub mod job;
 pub mod js;
@@ -16,10 +17,12 @@ pub mod overlay;
 pub mod parse;
 pub mod paths;
 pub mod placeholders;
+pub mod plan;
 pub mod prompt;
 pub mod report;
 pub mod richtext;
 pub mod safety;
+pub mod source;
 pub mod stable;
 pub mod targets;
 
