@@ -25,6 +25,7 @@ pub mod safety;
 pub mod source;
 pub mod stable;
 pub mod targets;
+pub mod translate;
 
 pub use error::{IoFailure, Issue, L10nError};
 pub use stable::{base_fingerprint, sha256_hex, stable_stringify};
