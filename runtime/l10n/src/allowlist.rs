@@ -88,7 +88,7 @@ pub fn parse_localization_file(body: &str) -> Result<Vec<AllowlistEntry>, L10nEr
     let invalid = || L10nError::provider("tokyo", "Invalid localization.json");
     let json: Value = serde_json::from_str(body).map_err(|_| invalid())?;
     match (json.get("v").and_then(Value::as_f64), json.get("paths")) {
-        (Some(v), Some(Value::Array(paths))) if v == 1.0 => Ok(normalise_paths(paths)),
+        (Some(1.0), Some(Value::Array(paths))) => Ok(normalise_paths(paths)),
         _ => Err(invalid()),
     }
 }
@@ -97,7 +97,7 @@ pub fn parse_localization_file(body: &str) -> Result<Vec<AllowlistEntry>, L10nEr
 pub fn parse_cached_allowlist(text: &str) -> Option<Vec<AllowlistEntry>> {
     let json: Value = serde_json::from_str(text).ok()?;
     match (json.get("v").and_then(Value::as_f64), json.get("paths")) {
-        (Some(v), Some(Value::Array(paths))) if v == 1.0 => Some(normalise_paths(paths)),
+        (Some(1.0), Some(Value::Array(paths))) => Some(normalise_paths(paths)),
         _ => None,
     }
 }

@@ -52,8 +52,8 @@ fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
 pub fn parse_job(value: &Value) -> Option<L10nJob> {
     let Value::Object(_) = value else { return None };
     let v = match value.get("v").and_then(Value::as_f64) {
-        Some(x) if x == 1.0 => 1,
-        Some(x) if x == 2.0 => 2,
+        Some(1.0) => 1,
+        Some(2.0) => 2,
         _ => return None,
     };
     let kind = value.get("kind").and_then(Value::as_str)?;

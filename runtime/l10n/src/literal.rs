@@ -12,10 +12,12 @@ pub fn is_copied_literal(value: &str) -> bool {
 
 /// `^https?:\/\/\S+$` (case-insensitive).
 fn is_url(t: &str) -> bool {
-    let lower = t.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
-    let rest = if lower.starts_with("https://") {
+    let b = t.as_bytes();
+    let has = |p: &[u8]| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p);
+    // The prefixes are ASCII, so the cut after them is a char boundary.
+    let rest = if has(b"https://") {
         &t[8..]
-    } else if lower.starts_with("http://") {
+    } else if has(b"http://") {
         &t[7..]
     } else {
         return false;
@@ -51,6 +53,7 @@ mod tests {
             "  ",
             "https://example.com/x?y=1",
             "HTTP://A",
+            "http://é.fr",
             "info@example.com",
             "a@b.c",
             "42",
