@@ -284,7 +284,9 @@ pub struct FakeVars(pub RefCell<HashMap<String, String>>);
 
 impl FakeVars {
     pub fn set(&self, name: &str, value: &str) {
-        self.0.borrow_mut().insert(name.to_owned(), value.to_owned());
+        self.0
+            .borrow_mut()
+            .insert(name.to_owned(), value.to_owned());
     }
 }
 

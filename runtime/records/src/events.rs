@@ -376,7 +376,7 @@ pub async fn store_event<H: Host>(iso: &Isolate<H>, event: &Value) -> Result<(),
     if !filed.is_empty() {
         return Ok(());
     }
-    let key = raw_log_key(&env, agent_id, occurred, request_id);
+    let key = raw_log_key(env, agent_id, occurred, request_id);
     let existing = host
         .blob()
         .get(&key)
@@ -407,7 +407,7 @@ pub async fn store_event<H: Host>(iso: &Isolate<H>, event: &Value) -> Result<(),
         }
     };
     host.sql()
-        .batch(index_statements(&stored, &env, &key))
+        .batch(index_statements(&stored, env, &key))
         .await
         .map_err(|e| retry("writing the D1 index", e))
 }

@@ -70,7 +70,7 @@ pub async fn run<H: Host>(call: AgentCall<'_, H>, role: Role) -> Result<AgentOut
         grant_subject_key: &subject,
         grant_max_requests_raw: max_requests_raw,
         grant_timeout_ms: timeout_ms,
-        environment: &environment,
+        environment,
         started_ms: call.started_ms,
     };
     let out = sf_copilot::run(&cx, call.input).await?;

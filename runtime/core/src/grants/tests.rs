@@ -6,7 +6,10 @@ const SECRET: &[u8] = b"test-secret";
 const NOW_MS: u64 = 1_795_000_000_000;
 
 fn fixture(name: &str) -> Value {
-    let path = format!("{}/../../fixtures/grants/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../fixtures/grants/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {path}: {e}"))
 }
