@@ -81,6 +81,18 @@ fn budget(b: Budget) -> TokenStream {
     let (t, m, r) = (b.max_tokens, b.timeout_ms, b.max_requests);
     quote!(Budget { max_tokens: #t, timeout_ms: #m, max_requests: #r })
 }
+/// `SOURCES` from `(relative path, text expression)` pairs.
+pub fn sources(files: &[(&str, TokenStream)]) -> TokenStream {
+    let rel = files.iter().map(|(r, _)| r);
+    let text = files.iter().map(|(_, t)| t);
+    quote! {
+        /// The policy files this module was compiled from, as (path relative to
+        /// the policy root, text): a binary knows its policy (`sf policy explain`
+        /// checks these when it finds no policy files).
+        pub const SOURCES: &[(&str, &str)] = &[ #( (#rel, #text), )* ];
+    }
+}
+
 /// `Provider::X` for provider index `i`.
 fn prov(p: &Policy, i: usize) -> TokenStream {
     let v = id(&p.providers[i].ident);
