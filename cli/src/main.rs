@@ -9,8 +9,23 @@ mod serve_cmd;
 
 use clap::{Parser, Subcommand};
 
+/// The policy compiled into this binary (the one place that names its crate).
+use sf_core::policy as compiled_policy;
+
+/// `sf --version`: the crate version and the compiled policy's version.
+fn version() -> &'static str {
+    static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        format!(
+            "{} (policy {})",
+            env!("CARGO_PKG_VERSION"),
+            compiled_policy::POLICY_VERSION
+        )
+    })
+}
+
 #[derive(Debug, Parser)]
-#[command(name = "sf", version, about = "San Francisco AI agent gateway")]
+#[command(name = "sf", version = version(), about = "San Francisco AI agent gateway")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

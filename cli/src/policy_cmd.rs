@@ -1,14 +1,18 @@
 //! `sf policy check` and `sf policy explain`: the policy compiler without
 //! cargo. Both read the YAML under the root (default: the nearest directory
 //! upwards holding `agents.yaml` and `policy/`), so they show what the next
-//! build will compile, with the same diagnostics.
+//! build will compile, with the same diagnostics. Where there is no such
+//! directory, `explain` explains the policy compiled into this binary: the
+//! generated `SOURCES` run through the same checker, and says so.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::Value;
+use serde_json::{json, Value};
+
+use crate::compiled_policy::{POLICY_VERSION, SOURCES};
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
@@ -37,9 +41,17 @@ pub enum Format {
 pub struct ExplainArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
-    /// Directory holding agents.yaml and policy/ (default: found upwards from here).
+    /// Directory holding agents.yaml and policy/ (default: found upwards from
+    /// here; if there is none, the policy compiled into this binary).
     #[arg(long)]
     pub root: Option<PathBuf>,
+}
+
+/// Where the explained policy came from.
+enum Origin {
+    Files(PathBuf),
+    /// The `SOURCES` compiled into this binary.
+    Compiled,
 }
 
 pub fn run(cmd: PolicyCommand) -> i32 {
@@ -83,6 +95,35 @@ fn compile(root: Option<PathBuf>) -> Result<sf_codegen::Generated, i32> {
     })
 }
 
+/// The policy under `root` (or found upwards), else the compiled-in one.
+fn compile_or_compiled(root: Option<PathBuf>) -> Result<(sf_codegen::Generated, Origin), i32> {
+    let explicit = root.is_some();
+    match find_root(root) {
+        Ok(r) => compile(Some(r.clone())).map(|g| (g, Origin::Files(r))),
+        Err(e) if explicit => {
+            eprintln!("error: {e}");
+            Err(2)
+        }
+        Err(_) => match sf_codegen::compile_sources(SOURCES) {
+            Ok(g) => {
+                if g.policy.version != POLICY_VERSION {
+                    // Same checker, same text: only a stale build could differ.
+                    eprintln!(
+                        "warning: the embedded sources compile to {}, but this binary was built with {POLICY_VERSION}",
+                        g.policy.version
+                    );
+                }
+                Ok((g, Origin::Compiled))
+            }
+            Err(d) => {
+                eprintln!("error: the policy compiled into this binary does not check:");
+                eprint!("{}", d.render(color()));
+                Err(1)
+            }
+        },
+    }
+}
+
 fn check(root: Option<PathBuf>) -> i32 {
     let t = Instant::now();
     match compile(root) {
@@ -105,23 +146,42 @@ fn check(root: Option<PathBuf>) -> i32 {
 }
 
 fn explain(root: Option<PathBuf>, format: Format) -> i32 {
-    let g = match compile(root) {
-        Ok(g) => g,
+    let (g, origin) = match compile_or_compiled(root) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let v = g.policy.explain_json();
     match format {
-        Format::Json => match serde_json::to_string_pretty(&v) {
+        Format::Json => match serde_json::to_string_pretty(&with_origin(v, &origin)) {
             Ok(s) => out(&(s + "\n")),
             Err(e) => {
                 eprintln!("error: {e}");
                 return 1;
             }
         },
-        Format::Table => out(&table(&v)),
+        Format::Table => out(&table(&v, &origin)),
         Format::Rust => out(&g.source()),
     }
     0
+}
+
+/// `"source": "files"` and `"root"`, or `"source": "compiled"`, first.
+fn with_origin(v: Value, origin: &Origin) -> Value {
+    let mut m = serde_json::Map::new();
+    match origin {
+        Origin::Files(root) => {
+            m.insert("source".into(), json!("files"));
+            m.insert("root".into(), json!(root.display().to_string()));
+        }
+        Origin::Compiled => {
+            m.insert("source".into(), json!("compiled"));
+            m.insert("root".into(), Value::Null);
+        }
+    }
+    if let Value::Object(rest) = v {
+        m.extend(rest);
+    }
+    Value::Object(m)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
@@ -168,8 +228,14 @@ fn grid(head: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-fn table(v: &Value) -> String {
-    let mut out = format!("policy {}\n\n", s(&v["policyVersion"]));
+fn table(v: &Value, origin: &Origin) -> String {
+    let version = s(&v["policyVersion"]);
+    let mut out = match origin {
+        Origin::Files(root) => format!("policy {version} (from the files under {})\n\n", root.display()),
+        Origin::Compiled => format!(
+            "policy {version} (compiled into this binary: no agents.yaml and policy/ found here or above)\n\n"
+        ),
+    };
     let empty = Vec::new();
     let profiles: Vec<String> = v["profiles"]
         .as_object()

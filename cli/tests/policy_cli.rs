@@ -290,8 +290,17 @@ fn explain_matches_the_contract_cell_for_cell() {
         .unwrap_or_default();
     assert_eq!(
         keys,
-        ["policyVersion", "agents", "profiles", "plans", "routes"]
+        [
+            "source",
+            "root",
+            "policyVersion",
+            "agents",
+            "profiles",
+            "plans",
+            "routes"
+        ]
     );
+    assert_eq!(v["source"], json!("files"));
 }
 
 /// A copy of the policy in a temp dir, with `edit` applied to one file.
@@ -376,4 +385,85 @@ fn a_budget_edit_changes_explain() {
         json!(300)
     );
     assert_ne!(edited["policyVersion"], shipped["policyVersion"]);
+}
+
+/// An empty directory outside the repository, so no policy is found upwards.
+fn empty_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sf-cli-empty-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_default();
+    dir
+}
+
+fn sf_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    match Command::new(env!("CARGO_BIN_EXE_sf"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => panic!("cannot run sf: {e}"),
+    }
+}
+
+#[test]
+fn explain_without_policy_files_explains_the_compiled_policy() {
+    let dir = empty_dir("explain");
+    let json_out = sf_in(&dir, &["policy", "explain", "--format", "json"]);
+    let table_out = sf_in(&dir, &["policy", "explain"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        json_out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&json_out.stderr)
+    );
+    let v: Value = match serde_json::from_slice(&json_out.stdout) {
+        Ok(v) => v,
+        Err(e) => panic!("explain printed invalid JSON: {e}"),
+    };
+    assert_eq!(v["source"], json!("compiled"));
+    assert_eq!(v["root"], Value::Null);
+    // CONTRACT.md 4.2: sdr.copilot under free_low.
+    assert_eq!(
+        v["agents"][0]["budgets"]["free_low"],
+        json!({ "maxTokens": 280, "timeoutMs": 15000, "maxRequests": 1 })
+    );
+    // The same policy as the files of this repository.
+    let files = explain(&root());
+    assert_eq!(v["policyVersion"], files["policyVersion"]);
+    assert_eq!(v["agents"], files["agents"]);
+
+    assert_eq!(table_out.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&table_out.stdout);
+    let first = table.lines().next().unwrap_or("");
+    assert!(
+        first.starts_with(&format!(
+            "policy {} (compiled into this binary",
+            files["policyVersion"].as_str().unwrap_or("?")
+        )),
+        "{first}"
+    );
+}
+
+#[test]
+fn explain_with_a_missing_root_still_fails() {
+    let dir = empty_dir("root");
+    let out = sf_in(&dir, &["policy", "explain", "--root", "nowhere"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_ne!(out.status.code(), Some(0));
+}
+
+#[test]
+fn version_names_the_compiled_policy() {
+    let out = sf(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(env!("CARGO_PKG_VERSION")), "{text}");
+    // The binary is built from this repository's policy.
+    let version = explain(&root())["policyVersion"].clone();
+    let version = version.as_str().unwrap_or("?");
+    assert!(version.starts_with("pol-"), "{version}");
+    assert!(text.contains(version), "{text}");
 }

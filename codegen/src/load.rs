@@ -150,6 +150,46 @@ pub fn read_sources(root: &Path) -> Result<Sources, Diagnostics> {
     }
 }
 
+/// The policy files given as `(relative path, text)` pairs instead of read
+/// from disk (e.g. the copy a binary carries in its generated `SOURCES`).
+/// Paths are those of [`FILES`]; others are ignored, and `abs` is the
+/// relative path. Missing or oversized files are reported as on disk.
+pub fn memory_sources(files: &[(&str, &str)]) -> Result<Sources, Diagnostics> {
+    let mut out = Sources::default();
+    let mut errs = Vec::new();
+    for rel in FILES {
+        let Some((_, text)) = files.iter().find(|(r, _)| *r == rel) else {
+            errs.push(file_diag(
+                rel,
+                format!("policy file `{rel}` is missing from the embedded sources"),
+                Some("the binary was built from an incomplete policy; rebuild it".into()),
+            ));
+            continue;
+        };
+        if text.len() as u64 > MAX_FILE_BYTES {
+            errs.push(file_diag(
+                rel,
+                format!(
+                    "policy file `{rel}` is {} bytes; the limit is {MAX_FILE_BYTES}",
+                    text.len()
+                ),
+                Some("policy files are small hand-written YAML; split or trim it".into()),
+            ));
+            continue;
+        }
+        out.files.push(Source {
+            rel,
+            abs: PathBuf::from(rel),
+            text: (*text).to_string(),
+        });
+    }
+    if errs.is_empty() {
+        Ok(out)
+    } else {
+        Err(Diagnostics(errs))
+    }
+}
+
 fn file_diag(rel: &str, message: String, help: Option<String>) -> Diagnostic {
     Diagnostic {
         message,

@@ -3,8 +3,10 @@
 //! `<dir>` is relative to the invoking crate's `CARGO_MANIFEST_DIR`, or
 //! absolute, or starts with `$NAME/` to be relative to the directory in the
 //! environment variable `NAME` (trybuild fixtures use this). Expands to the
-//! items of the generated policy API, or to one `compile_error!` per policy
-//! problem, each naming the YAML file, line and column.
+//! items of the generated policy API (with `SOURCES`, the policy files it was
+//! compiled from), or to one `compile_error!` per policy problem, each naming
+//! the YAML file, line and column, next to a skeleton of the same items so the
+//! crate using them reports nothing else.
 
 use std::path::{Path, PathBuf};
 
@@ -21,25 +23,23 @@ pub fn include_policy(input: TokenStream) -> TokenStream {
         Ok(r) => r,
         Err(msg) => return syn::Error::new(lit.span(), msg).to_compile_error().into(),
     };
-    // Reading the files through include_bytes! makes cargo rebuild the
-    // invoking crate whenever one of them changes, also after a failed build.
+    // On success `SOURCES` embeds every file with include_str!, which makes
+    // cargo rebuild the invoking crate whenever one of them changes. After a
+    // failed build include_bytes! of the files that exist does the same.
     let track = |files: &[PathBuf]| {
         let paths = files.iter().filter_map(|p| p.to_str());
         quote! { #( const _: &[u8] = include_bytes!(#paths); )* }
     };
-    match sf_codegen::compile(&root) {
-        Ok(g) => {
-            let tracking = track(&g.inputs);
-            let items = g.tokens;
-            quote!(#tracking #items).into()
-        }
-        Err(diags) => {
+    match sf_codegen::compile_or_skeleton(&root) {
+        Ok(g) => g.expanded().into(),
+        Err(failure) => {
             let tracking = track(&sf_codegen::input_files(&root));
-            let errors = diags.iter().map(|d| {
+            let errors = failure.diagnostics.iter().map(|d| {
                 let text = d.render_for_rustc();
                 quote!(::core::compile_error! { #text })
             });
-            quote!(#tracking #( #errors )*).into()
+            let skeleton = failure.skeleton;
+            quote!(#tracking #( #errors )* #skeleton).into()
         }
     }
 }
