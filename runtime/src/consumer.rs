@@ -45,9 +45,7 @@ pub async fn consume<H: Host>(
         };
     }
     if body.get("grant").is_some() && body.get("publicId").is_some() {
-        return Err(ConsumeError::Reject(format!(
-            "l10n jobs are not served by this gateway yet (queue {queue})"
-        )));
+        return sf_l10n::gateway::consume_job(gw.isolate(), &body).await;
     }
     events::store_event(gw.isolate(), &body).await
 }

@@ -90,13 +90,13 @@ impl<H: Host> RouteHandlers for Handlers<'_, H> {
     async fn personalization_onboarding_status(&self, cx: RouteCtx) -> Out {
         job_status(self.0, "onboarding", cx).await
     }
-    async fn l10n_plan(&self, _cx: RouteCtx) -> Out {
-        not_served("Localization planning")
+    async fn l10n_plan(&self, cx: RouteCtx) -> Out {
+        sf_l10n::gateway::plan_route(self.0.isolate(), cx).await
     }
-    async fn l10n_dispatch(&self, _cx: RouteCtx) -> Out {
-        not_served("Localization jobs")
+    async fn l10n_dispatch(&self, cx: RouteCtx) -> Out {
+        sf_l10n::gateway::dispatch_route(self.0.isolate(), cx).await
     }
-    async fn l10n_translate(&self, _cx: RouteCtx) -> Out {
-        not_served("System-string translation")
+    async fn l10n_translate(&self, cx: RouteCtx) -> Out {
+        sf_l10n::gateway::translate_route(self.0.isolate(), cx).await
     }
 }

@@ -16,6 +16,7 @@ const FEATURES: &[(&str, &[&str])] = &[
     ("sf-llm", &["sf-core"]),
     ("sf-copilot", &["sf-core"]),
     ("sf-records", &["sf-core"]),
+    ("sf-l10n", &["sf-core", "sf-llm"]),
 ];
 const HOSTS: &[&str] = &["sf-server", "sf-worker"];
 const FORBIDDEN_IN_CORE: &[&str] = &["tokio", "hyper", "rusqlite", "libsqlite3-sys", "worker"];

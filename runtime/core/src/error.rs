@@ -20,6 +20,33 @@ pub enum ErrorCode {
     ProviderError,
 }
 
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 6] = [
+        ErrorCode::BadRequest,
+        ErrorCode::GrantInvalid,
+        ErrorCode::GrantExpired,
+        ErrorCode::CapabilityDenied,
+        ErrorCode::BudgetExceeded,
+        ErrorCode::ProviderError,
+    ];
+
+    /// The wire string (`"BAD_REQUEST"`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::GrantInvalid => "GRANT_INVALID",
+            ErrorCode::GrantExpired => "GRANT_EXPIRED",
+            ErrorCode::CapabilityDenied => "CAPABILITY_DENIED",
+            ErrorCode::BudgetExceeded => "BUDGET_EXCEEDED",
+            ErrorCode::ProviderError => "PROVIDER_ERROR",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<ErrorCode> {
+        Self::ALL.into_iter().find(|c| c.name() == s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Issue {
     pub path: String,

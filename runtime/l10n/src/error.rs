@@ -103,6 +103,27 @@ impl std::fmt::Display for L10nError {
 
 impl std::error::Error for L10nError {}
 
+impl From<sf_core::error::ApiError> for L10nError {
+    /// A gateway error (the model layer's budgets, a grant) as an l10n error,
+    /// with the same status, code, message and provider.
+    fn from(e: sf_core::error::ApiError) -> Self {
+        Self {
+            status: e.status,
+            code: e.code.name(),
+            message: e.message,
+            provider: e.provider,
+            issues: e
+                .issues
+                .into_iter()
+                .map(|i| Issue {
+                    path: i.path,
+                    message: i.message,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Why an outbound call through [`crate::io`] did not produce a response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IoFailure {

@@ -1,8 +1,8 @@
 //! San Francisco localization (CONTRACT 2.8-2.10, 7.4, 7.5).
 //!
-//! Pure logic, no host and no other `sf-*` crate: the composition root wires
-//! these functions to routes and the queue and implements [`io::L10nIo`]
-//! (and [`io::TranslateIo`]) over the gateway's ports.
+//! The logic is pure and speaks to the world through [`io`]'s traits, which
+//! [`gateway`] implements over the core's ports and the model layer; the
+//! composition root only routes to [`gateway`]'s entry points.
 //!
 //! Entry points:
 //! - `POST /v1/l10n/plan`: [`plan::read_json_body`] -> [`plan::parse_plan_request`] -> [`plan::plan`].
@@ -29,6 +29,7 @@ pub mod allowlist;
 pub mod batch;
 pub mod error;
 pub mod flow;
+pub mod gateway;
 pub mod io;
 pub mod job;
 pub mod js;

@@ -56,6 +56,23 @@ pub struct LlmRequest {
     pub max_tokens: Option<u32>,
     /// Capped by what is left of the execution's deadline.
     pub timeout_ms: Option<u64>,
+    /// Whether this call takes one of the grant's `maxRequests`. A localization
+    /// job is one request however many batches it needs, so only its first call
+    /// counts; tokens and `maxCostUsd` bound every call either way.
+    pub counts_request: bool,
+}
+
+impl LlmRequest {
+    /// A call that counts against the grant's `maxRequests` (the usual case).
+    pub fn new(messages: Vec<ChatMessage>, temperature: f64) -> Self {
+        Self {
+            messages,
+            temperature,
+            max_tokens: None,
+            timeout_ms: None,
+            counts_request: true,
+        }
+    }
 }
 
 /// A successful model call with its accounting.
@@ -346,11 +363,15 @@ pub async fn chat<H: Host>(scope: &LlmScope<'_, H>, req: LlmRequest) -> Result<L
             let target = target_for(host, *provider);
             let price = price_of(*provider, model);
             let worst = nano_usd(cost_usd(price, prompt_estimate, u64::from(max_tokens)));
-            let mut lanes = vec![Reserve {
+            let request_lane = Reserve {
                 lane: LANE_REQUESTS,
                 amount: 1,
                 ceiling: Some(i64::try_from(max_requests).unwrap_or(i64::MAX)),
-            }];
+            };
+            let mut lanes = Vec::with_capacity(2);
+            if req.counts_request {
+                lanes.push(request_lane);
+            }
             if let Some(max) = max_cost {
                 lanes.push(Reserve {
                     lane: LANE_COST,
@@ -358,11 +379,14 @@ pub async fn chat<H: Host>(scope: &LlmScope<'_, H>, req: LlmRequest) -> Result<L
                     ceiling: Some(nano_usd(max)),
                 });
             }
-            let reserved = host
-                .counter()
-                .reserve(&key, &lanes, expires_at_ms)
-                .await
-                .map_err(|_| ApiError::provider(500, "sanfrancisco", "Budget store unavailable"))?;
+            let reserved = lanes.is_empty()
+                || host
+                    .counter()
+                    .reserve(&key, &lanes, expires_at_ms)
+                    .await
+                    .map_err(|_| {
+                        ApiError::provider(500, "sanfrancisco", "Budget store unavailable")
+                    })?;
             if !reserved {
                 let used = host.counter().read(&key, LANE_REQUESTS).await.unwrap_or(0);
                 return Err(if used >= i64::try_from(max_requests).unwrap_or(i64::MAX) {
@@ -404,7 +428,9 @@ pub async fn chat<H: Host>(scope: &LlmScope<'_, H>, req: LlmRequest) -> Result<L
                         // The provider refused or failed before doing the work:
                         // give the reservation back. A timeout may have been
                         // billed, so it stays spent.
-                        let _ = host.counter().adjust(&key, LANE_REQUESTS, -1).await;
+                        if req.counts_request {
+                            let _ = host.counter().adjust(&key, LANE_REQUESTS, -1).await;
+                        }
                         if max_cost.is_some() {
                             let _ = host.counter().adjust(&key, LANE_COST, -worst).await;
                         }

@@ -152,12 +152,7 @@ pub async fn run<H: Host>(call: AgentCall<'_, H>) -> Result<AgentOutput, ApiErro
     let first_call_ms = host.clock().now_ms();
     let reply = sf_llm::chat(
         &scope,
-        LlmRequest {
-            messages,
-            temperature: 0.2,
-            max_tokens: None,
-            timeout_ms: None,
-        },
+        LlmRequest::new(messages, 0.2),
     )
     .await?;
     let result = parse_reply(&reply.text, reply.provider.name())?;

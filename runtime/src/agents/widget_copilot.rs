@@ -31,10 +31,9 @@ impl<H: Host> CopilotModel for GatewayModel<'_, H> {
         let reply = sf_llm::chat(
             &self.scope,
             LlmRequest {
-                messages,
-                temperature: f64::from(req.temperature),
                 max_tokens: req.max_tokens,
                 timeout_ms: req.timeout_ms,
+                ..LlmRequest::new(messages, f64::from(req.temperature))
             },
         )
         .await?;
