@@ -5,10 +5,13 @@
 //!
 //! The target must be started with:
 //! `ENVIRONMENT=dev`, `AI_GRANT_HMAC_SECRET=<secret>`, `PARIS_DEV_JWT=<bearer>`,
-//! `DEEPSEEK_API_KEY=<anything>` and `DEEPSEEK_BASE_URL=<mock base URL>`
-//! (the suite's own scripted upstream, see [`mock::MockUpstream`]).
+//! `DEEPSEEK_API_KEY=<anything>`, `OPENAI_API_KEY=<anything>`, and
+//! `DEEPSEEK_BASE_URL`, `OPENAI_BASE_URL`, `TOKYO_BASE_URL`, `PARIS_BASE_URL`
+//! all set to the mock's base URL (the suite's own scripted upstream, see
+//! [`mock::MockUpstream`]).
 
 pub mod http;
+pub mod l10n;
 pub mod mock;
 
 use std::thread;
@@ -405,6 +408,12 @@ pub fn run(cfg: &Config<'_>) -> Report {
     let mut report = Report::default();
     for (name, case) in suite.cases() {
         match case(&suite) {
+            Ok(()) => report.passed.push(name.to_owned()),
+            Err(e) => report.failed.push((name.to_owned(), e)),
+        }
+    }
+    for (name, case) in l10n::cases(&cfg.base_url, &cfg.bearer, cfg.mock) {
+        match case() {
             Ok(()) => report.passed.push(name.to_owned()),
             Err(e) => report.failed.push((name.to_owned(), e)),
         }

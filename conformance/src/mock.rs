@@ -1,6 +1,10 @@
-//! A scripted OpenAI-compatible upstream on 127.0.0.1 that counts the calls
-//! it receives, so the suite can prove budgets hold ("exactly N model calls").
+//! A scripted upstream on 127.0.0.1: an OpenAI-compatible chat endpoint that
+//! counts the calls it receives, so the suite can prove budgets hold ("exactly
+//! N model calls"), and canned answers by method and path for the other
+//! services the gateway calls (Paris, Tokyo, the Responses API), each request
+//! recorded so a case can check what was sent.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -17,12 +21,33 @@ pub struct Script {
     pub delay_ms: u64,
 }
 
+/// One canned answer for a method and path (the query string included).
+#[derive(Debug, Clone)]
+pub struct Canned {
+    pub status: u16,
+    pub body: String,
+}
+
+/// A request the mock received on a canned route.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    /// Header names lowercased.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+type Routes = Arc<Mutex<HashMap<(String, String), Canned>>>;
+
 pub struct MockUpstream {
     pub port: u16,
     calls: Arc<AtomicUsize>,
     script: Arc<Mutex<Script>>,
     stop: Arc<AtomicBool>,
     last_body: Arc<Mutex<Option<serde_json::Value>>>,
+    routes: Routes,
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl MockUpstream {
@@ -39,11 +64,15 @@ impl MockUpstream {
         let script = Arc::new(Mutex::new(script));
         let stop = Arc::new(AtomicBool::new(false));
         let last_body = Arc::new(Mutex::new(None));
-        let (c, s, st, lb) = (
+        let routes: Routes = Arc::default();
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let (c, s, st, lb, r, sn) = (
             calls.clone(),
             script.clone(),
             stop.clone(),
             last_body.clone(),
+            routes.clone(),
+            seen.clone(),
         );
         thread::spawn(move || {
             for conn in listener.incoming() {
@@ -51,8 +80,8 @@ impl MockUpstream {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (c, s, lb) = (c.clone(), s.clone(), lb.clone());
-                thread::spawn(move || serve(conn, &c, &s, &lb));
+                let (c, s, lb, r, sn) = (c.clone(), s.clone(), lb.clone(), r.clone(), sn.clone());
+                thread::spawn(move || serve(conn, &c, &s, &lb, &r, &sn));
             }
         });
         Ok(Self {
@@ -61,6 +90,8 @@ impl MockUpstream {
             script,
             stop,
             last_body,
+            routes,
+            seen,
         })
     }
 
@@ -79,6 +110,31 @@ impl MockUpstream {
     pub fn last_body(&self) -> Option<serde_json::Value> {
         self.last_body.lock().ok().and_then(|b| b.clone())
     }
+    /// Answers `method path` (query included) with `status` and `body` from now on.
+    pub fn route(&self, method: &str, path: &str, status: u16, body: &str) {
+        if let Ok(mut r) = self.routes.lock() {
+            r.insert(
+                (method.to_owned(), path.to_owned()),
+                Canned {
+                    status,
+                    body: body.to_owned(),
+                },
+            );
+        }
+    }
+    /// Forgets the canned routes and what they received.
+    pub fn clear_routes(&self) {
+        if let Ok(mut r) = self.routes.lock() {
+            r.clear();
+        }
+        if let Ok(mut s) = self.seen.lock() {
+            s.clear();
+        }
+    }
+    /// The requests received on canned routes, oldest first.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().map(|s| s.clone()).unwrap_or_default()
+    }
 }
 
 impl Drop for MockUpstream {
@@ -94,6 +150,8 @@ fn serve(
     calls: &AtomicUsize,
     script: &Mutex<Script>,
     last_body: &Mutex<Option<serde_json::Value>>,
+    routes: &Mutex<HashMap<(String, String), Canned>>,
+    seen: &Mutex<Vec<Seen>>,
 ) {
     conn.set_read_timeout(Some(Duration::from_secs(10))).ok();
     let mut buf = Vec::new();
@@ -121,6 +179,37 @@ fn serve(
             break;
         }
         buf.extend_from_slice(&tmp[..n]);
+    }
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next().unwrap_or_default().split(' ');
+    let method = first.next().unwrap_or_default().to_owned();
+    let path = first.next().unwrap_or_default().to_owned();
+    let canned = routes
+        .lock()
+        .ok()
+        .and_then(|r| r.get(&(method.clone(), path.clone())).cloned());
+    if let Some(c) = canned {
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        if let Ok(mut s) = seen.lock() {
+            s.push(Seen {
+                method,
+                path,
+                headers,
+                body: String::from_utf8_lossy(&buf[head_end..]).into_owned(),
+            });
+        }
+        let res = format!(
+            "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+            c.status,
+            c.body.len(),
+            c.body
+        );
+        let _ = conn.write_all(res.as_bytes());
+        return;
     }
     let body: serde_json::Value = serde_json::from_slice(&buf[head_end..]).unwrap_or_default();
     calls.fetch_add(1, Ordering::SeqCst);

@@ -17,6 +17,10 @@ fn native_host_passes_the_conformance_suite() {
         ("PARIS_DEV_JWT", "dev-jwt-token".to_owned()),
         ("DEEPSEEK_API_KEY", "test-key".to_owned()),
         ("DEEPSEEK_BASE_URL", mock.base_url()),
+        ("OPENAI_API_KEY", "test-openai-key".to_owned()),
+        ("OPENAI_BASE_URL", mock.base_url()),
+        ("TOKYO_BASE_URL", mock.base_url()),
+        ("PARIS_BASE_URL", mock.base_url()),
     ])
     .expect("server starts");
     let cfg = sf_conformance::Config {
@@ -30,7 +34,16 @@ fn native_host_passes_the_conformance_suite() {
         eprintln!("FAIL {name}: {why}");
     }
     assert!(report.failed.is_empty(), "{}", report.summary());
-    assert!(report.passed.len() >= 30, "{}", report.summary());
+    assert!(report.passed.len() >= 36, "{}", report.summary());
+    for l10n in [
+        "l10n plan from a config",
+        "l10n translate through the Responses API",
+    ] {
+        assert!(
+            report.passed.iter().any(|p| p == l10n),
+            "{l10n} did not run"
+        );
+    }
     server.shutdown().expect("graceful shutdown");
 }
 

@@ -60,7 +60,12 @@ impl<'a, H: Host> PortsIo<'a, H> {
     }
 
     /// A Paris call with the headers of CONTRACT 10.5.
-    async fn paris(&self, method: &str, path: &str, body: Option<&str>) -> Result<Reply, IoFailure> {
+    async fn paris(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Result<Reply, IoFailure> {
         let url = format!("{}{path}", self.base("PARIS_BASE_URL")?);
         let token = self
             .var("PARIS_DEV_JWT")
@@ -142,7 +147,12 @@ impl<H: Host> L10nSource for PortsIo<'_, H> {
 }
 
 impl<H: Host> L10nIo for PortsIo<'_, H> {
-    async fn get_overlay(&self, ws: &str, public_id: &str, locale: &str) -> Result<Reply, IoFailure> {
+    async fn get_overlay(
+        &self,
+        ws: &str,
+        public_id: &str,
+        locale: &str,
+    ) -> Result<Reply, IoFailure> {
         self.paris("GET", &paris_overlay_path(ws, public_id, locale), None)
             .await
     }
@@ -153,8 +163,12 @@ impl<H: Host> L10nIo for PortsIo<'_, H> {
         locale: &str,
         body: &str,
     ) -> Result<Reply, IoFailure> {
-        self.paris("PUT", &paris_overlay_path(ws, public_id, locale), Some(body))
-            .await
+        self.paris(
+            "PUT",
+            &paris_overlay_path(ws, public_id, locale),
+            Some(body),
+        )
+        .await
     }
     async fn call_model(&self, call: &ModelCall) -> Result<ModelReply, L10nError> {
         let grant = self

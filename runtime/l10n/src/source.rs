@@ -35,6 +35,26 @@ fn status_error(service: &str, what: &str, reply: &Reply) -> L10nError {
     L10nError::provider(service, crate::js::js_trim(&text))
 }
 
+/// A 2xx whose body is an HTML page (a login wall, a proxy error page, a base
+/// URL pointing at a website) is reported as such instead of failing as
+/// "invalid JSON", so the operator knows which setting to look at.
+pub(crate) fn html_error(service: &str, var: &str, reply: &Reply) -> Option<L10nError> {
+    let head = reply.body.trim_start();
+    let html = head.starts_with('<')
+        && head
+            .get(..64.min(head.len()))
+            .is_some_and(|h| h.to_ascii_lowercase().contains("html") || h.starts_with("<!"));
+    html.then(|| {
+        L10nError::provider(
+            service,
+            format!(
+                "{service} answered an HTML page ({}) instead of JSON; check {var}",
+                reply.status
+            ),
+        )
+    })
+}
+
 /// JavaScript truthiness, for the original's `!body.config`.
 fn truthy(v: &Value) -> bool {
     match v {
@@ -58,6 +78,9 @@ pub async fn load_instance<S: L10nSource>(
         .map_err(|f| failure("paris", f))?;
     if !reply.ok() {
         return Err(status_error("paris", "Failed to load instance", &reply));
+    }
+    if let Some(e) = html_error("paris", "PARIS_BASE_URL", &reply) {
+        return Err(e);
     }
     let invalid = || L10nError::provider("paris", "Invalid instance response");
     let body: Value = serde_json::from_str(&reply.body).map_err(|_| invalid())?;
@@ -98,6 +121,9 @@ pub async fn load_allowlist<S: L10nSource>(
         .map_err(|f| failure("tokyo", f))?;
     if !reply.ok() {
         return Err(status_error("tokyo", "Failed to load allowlist", &reply));
+    }
+    if let Some(e) = html_error("tokyo", "TOKYO_BASE_URL", &reply) {
+        return Err(e);
     }
     let entries = parse_localization_file(&reply.body)?;
     let _ = io

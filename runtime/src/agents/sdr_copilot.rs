@@ -150,11 +150,7 @@ pub async fn run<H: Host>(call: AgentCall<'_, H>) -> Result<AgentOutput, ApiErro
         deadline_ms: call.started_ms + call.grant.timeout_ms()? as u64,
     };
     let first_call_ms = host.clock().now_ms();
-    let reply = sf_llm::chat(
-        &scope,
-        LlmRequest::new(messages, 0.2),
-    )
-    .await?;
+    let reply = sf_llm::chat(&scope, LlmRequest::new(messages, 0.2)).await?;
     let result = parse_reply(&reply.text, reply.provider.name())?;
 
     if let Some(s) = session.as_mut() {
