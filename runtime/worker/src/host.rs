@@ -19,7 +19,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{Bucket, D1Database, D1PreparedStatement, Env, ObjectNamespace};
 
-use crate::counter::{CounterReply, CounterRequest, LaneReserve};
+use crate::counter_state::{CounterReply, CounterRequest, LaneReserve};
 
 pub const KV_BINDING: &str = "SF_KV";
 pub const D1_BINDING: &str = "SF_D1";

@@ -3,7 +3,7 @@
 //! messages and cron ticks are converted and handed over; the ports are in
 //! [`host`], the budget Durable Object in [`durable`].
 
-pub mod counter;
+pub mod counter_state;
 pub mod durable;
 pub mod host;
 pub mod selftest;
