@@ -24,6 +24,8 @@ fn native_host_passes_the_conformance_suite() {
         secret: "test-secret".into(),
         bearer: "dev-jwt-token".into(),
         mock: &mock,
+        host: sf_conformance::HostKind::Any,
+        host_log: None,
     };
     let report = sf_conformance::run(&cfg);
     for (name, why) in &report.failed {
@@ -40,8 +42,8 @@ fn native_host_passes_the_conformance_suite() {
 #[test]
 fn missing_settings_are_named() {
     use sf_conformance::http::request;
-    let server =
-        sf_server::ephemeral::EphemeralServer::start([("ENVIRONMENT", "dev")]).expect("server starts");
+    let server = sf_server::ephemeral::EphemeralServer::start([("ENVIRONMENT", "dev")])
+        .expect("server starts");
     let base = server.base_url().to_owned();
 
     let res = request(

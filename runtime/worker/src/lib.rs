@@ -16,6 +16,7 @@ pub mod js;
 pub mod kv;
 pub mod queue;
 pub mod random;
+#[cfg(feature = "selftest")]
 pub mod selftest;
 pub mod sql;
 pub mod vars;
@@ -153,6 +154,7 @@ fn unhandled(why: &str) -> http::Response<Vec<u8>> {
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let gw = gateway(&env);
     let res = match to_http(&req).await {
+        #[cfg(feature = "selftest")]
         Ok(req) if req.uri().path() == selftest::PATH && selftest::enabled(gw.host()) => {
             Scoped::new(ctx_anchor(&ctx), selftest::run(&gw, req.uri().query())).await
         }
