@@ -79,8 +79,8 @@ fn probe(srv: &EphemeralServer, i: u32) {
 
 #[test]
 fn stats_tail_and_dlq_on_a_live_data_dir() {
-    let srv =
-        EphemeralServer::start([("ENVIRONMENT", "local"), ("AI_GRANT_HMAC_SECRET", SECRET)]).unwrap();
+    let srv = EphemeralServer::start([("ENVIRONMENT", "local"), ("AI_GRANT_HMAC_SECRET", SECRET)])
+        .unwrap();
     let dir = srv.data_dir().to_str().unwrap().to_owned();
 
     // tail from the start, running while records arrive.
