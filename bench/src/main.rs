@@ -21,7 +21,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
-use sf_server::testing::{MockOptions, MockUpstream, TempDir};
+use sf_server::ephemeral::{MockOptions, MockUpstream, TempDir};
 use tokio::net::TcpStream;
 
 struct Args {

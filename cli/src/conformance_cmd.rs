@@ -1,7 +1,21 @@
 //! `sf conformance`: the black-box suite against a running gateway.
 
-use clap::Args;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
 use sf_conformance::mock::{MockUpstream, Script};
+use sf_conformance::HostKind;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum HostKindArg {
+    /// The contract only: any host (`sf serve`, the Worker).
+    Any,
+    /// The contract plus the Worker's own checks (cron, port self-test, queue -> D1,
+    /// dead letters); the Worker must carry the `selftest` feature (scripts/worker.sh e2e).
+    Worker,
+    /// Only the checks of a Worker started without KV, D1 and the Durable Object.
+    WorkerDegraded,
+}
 
 #[derive(Debug, Args)]
 pub struct ConformanceArgs {
@@ -17,6 +31,17 @@ pub struct ConformanceArgs {
     /// Port of the scripted upstream the gateway's DEEPSEEK_BASE_URL points at.
     #[arg(long, default_value_t = 18_411)]
     pub mock_port: u16,
+    /// Which host runs the gateway: adds (or, for worker-degraded, selects) host-specific cases.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "any",
+        env = "SF_CONFORMANCE_HOST_KIND"
+    )]
+    pub host_kind: HostKindArg,
+    /// The host's log file, checked for panics after the cases ran.
+    #[arg(long, env = "SF_CONFORMANCE_HOST_LOG")]
+    pub host_log: Option<PathBuf>,
 }
 
 pub fn run(a: ConformanceArgs) -> i32 {
@@ -49,6 +74,12 @@ pub fn run(a: ConformanceArgs) -> i32 {
         secret: a.secret,
         bearer: a.bearer,
         mock: &mock,
+        host: match a.host_kind {
+            HostKindArg::Any => HostKind::Any,
+            HostKindArg::Worker => HostKind::Worker,
+            HostKindArg::WorkerDegraded => HostKind::WorkerDegraded,
+        },
+        host_log: a.host_log,
     };
     let report = sf_conformance::run(&cfg);
     for name in &report.passed {

@@ -76,7 +76,7 @@ pub fn run(a: EvalArgs) -> i32 {
         .unwrap_or_else(|| "sf-eval-in-process".to_owned());
     // In process: our own gateway on an ephemeral loopback port.
     let local = if a.base_url.is_none() {
-        match sf_server::testing::TestServer::start([
+        match sf_server::ephemeral::EphemeralServer::start([
             ("ENVIRONMENT", "local".to_owned()),
             ("AI_GRANT_HMAC_SECRET", secret.clone()),
         ]) {

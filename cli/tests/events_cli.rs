@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use sf_conformance::http::request;
 use sf_core::grants::mint_grant;
-use sf_server::testing::TestServer;
+use sf_server::ephemeral::EphemeralServer;
 use sf_server::{QueueStore, EVENTS_QUEUE};
 
 const SECRET: &str = "events-cli-secret";
@@ -31,7 +31,7 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-fn rows(srv: &TestServer) -> i64 {
+fn rows(srv: &EphemeralServer) -> i64 {
     sf_server::db::open(srv.data_dir())
         .unwrap()
         .query_row("SELECT count(*) FROM copilot_events_v1", [], |r| r.get(0))
@@ -56,7 +56,7 @@ fn event(id: &str, agent: &str, intent: Option<&str>, ops: usize) -> Value {
     })
 }
 
-fn probe(srv: &TestServer, i: u32) {
+fn probe(srv: &EphemeralServer, i: u32) {
     let token = mint_grant(
         &json!({
             "v": 1, "iss": "paris", "jti": format!("j{i}"), "sub": {"kind": "anon", "sessionId": "p"},
@@ -79,8 +79,8 @@ fn probe(srv: &TestServer, i: u32) {
 
 #[test]
 fn stats_tail_and_dlq_on_a_live_data_dir() {
-    let srv =
-        TestServer::start([("ENVIRONMENT", "local"), ("AI_GRANT_HMAC_SECRET", SECRET)]).unwrap();
+    let srv = EphemeralServer::start([("ENVIRONMENT", "local"), ("AI_GRANT_HMAC_SECRET", SECRET)])
+        .unwrap();
     let dir = srv.data_dir().to_str().unwrap().to_owned();
 
     // tail from the start, running while records arrive.

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use sf_conformance::http::request;
 use sf_conformance::mock::{MockUpstream, Script};
 use sf_core::grants::mint_grant;
-use sf_server::testing::TestServer;
+use sf_server::ephemeral::EphemeralServer;
 
 const SECRET: &str = "events-sessions-secret";
 
@@ -31,7 +31,7 @@ fn grant(agent: &str, subject: &str, jti: &str) -> String {
     )
 }
 
-fn execute(srv: &TestServer, body: &Value) -> Value {
+fn execute(srv: &EphemeralServer, body: &Value) -> Value {
     let res = request(
         srv.base_url(),
         "POST",
@@ -45,7 +45,7 @@ fn execute(srv: &TestServer, body: &Value) -> Value {
 }
 
 /// (value, expires_at_ms) of a native KV key.
-fn kv(srv: &TestServer, key: &str) -> Option<(Value, i64)> {
+fn kv(srv: &EphemeralServer, key: &str) -> Option<(Value, i64)> {
     let conn = sf_server::db::open(srv.data_dir()).unwrap();
     let mut stmt = conn
         .prepare("SELECT value, expires_at_ms FROM native_kv WHERE key = ?1")
@@ -66,8 +66,8 @@ fn prompt_text(body: &Value) -> String {
         .join("\n")
 }
 
-fn server(mock: &MockUpstream) -> TestServer {
-    TestServer::start([
+fn server(mock: &MockUpstream) -> EphemeralServer {
+    EphemeralServer::start([
         ("ENVIRONMENT", "local".to_owned()),
         ("AI_GRANT_HMAC_SECRET", SECRET.to_owned()),
         ("DEEPSEEK_API_KEY", "test-key".to_owned()),

@@ -9,11 +9,18 @@
 //! `DEEPSEEK_BASE_URL`, `OPENAI_BASE_URL`, `TOKYO_BASE_URL`, `PARIS_BASE_URL`
 //! all set to the mock's base URL (the suite's own scripted upstream, see
 //! [`mock::MockUpstream`]).
+//!
+//! [`HostKind::Worker`] adds the checks only the Cloudflare host can answer (the
+//! cron handler, the port self-test on workerd's bindings, the queue consumer's
+//! D1 rows and dead letters, see [`worker`]); [`HostKind::WorkerDegraded`] runs
+//! only the checks of a Worker started without KV, D1 and the Durable Object.
 
 pub mod http;
 pub mod l10n;
 pub mod mock;
+pub mod worker;
 
+use std::path::PathBuf;
 use std::thread;
 
 use serde_json::{json, Value};
@@ -22,11 +29,27 @@ use sf_core::grants::{mint_grant, outcome_signature};
 use crate::http::{request, Response};
 use crate::mock::{MockUpstream, Script};
 
+/// What runs the gateway under test: decides which host-specific cases run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostKind {
+    /// The contract only (any host: `sf serve`, the Worker).
+    #[default]
+    Any,
+    /// The contract plus the Worker's own checks; the Worker must be built with the
+    /// `selftest` feature and run with `SF_SELFTEST=1` (scripts/worker.sh e2e).
+    Worker,
+    /// Only the checks of a Worker without KV, D1 and the Durable Object.
+    WorkerDegraded,
+}
+
 pub struct Config<'a> {
     pub base_url: String,
     pub secret: String,
     pub bearer: String,
     pub mock: &'a MockUpstream,
+    pub host: HostKind,
+    /// The host's log, checked for panics once the cases ran.
+    pub host_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Default)]
@@ -40,9 +63,16 @@ impl Report {
     pub fn summary(&self) -> String {
         format!("{} passed, {} failed", self.passed.len(), self.failed.len())
     }
+
+    pub fn record(&mut self, name: impl Into<String>, result: CaseResult) {
+        match result {
+            Ok(()) => self.passed.push(name.into()),
+            Err(e) => self.failed.push((name.into(), e)),
+        }
+    }
 }
 
-type CaseResult = Result<(), String>;
+pub type CaseResult = Result<(), String>;
 
 /// A named check run against the gateway.
 type Case<'s, S> = (&'static str, Box<dyn Fn(&S) -> CaseResult + 's>);
@@ -53,12 +83,62 @@ struct Suite<'a> {
 
 const FAR_FUTURE_S: u64 = 4_102_444_800;
 
-fn ensure(cond: bool, what: impl FnOnce() -> String) -> CaseResult {
+pub(crate) fn ensure(cond: bool, what: impl FnOnce() -> String) -> CaseResult {
     if cond {
         Ok(())
     } else {
         Err(what())
     }
+}
+
+const NOT_FOUND: &str = r#"{"error":{"code":"BAD_REQUEST","message":"Not found"}}"#;
+
+/// `status`, the JSON content type with its charset and `cache-control: no-store`.
+pub(crate) fn expect_json(res: &Response, status: u16) -> CaseResult {
+    let has = |name: &str, prefix: &str| {
+        res.header(name)
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with(prefix))
+    };
+    ensure(res.status == status, || {
+        format!(
+            "status {}, want {status} (body: {})",
+            res.status,
+            String::from_utf8_lossy(&res.body)
+        )
+    })?;
+    ensure(
+        has("content-type", "application/json; charset=utf-8"),
+        || {
+            format!(
+                "content-type is not application/json; charset=utf-8: {:?}",
+                res.header("content-type")
+            )
+        },
+    )?;
+    ensure(has("cache-control", "no-store"), || {
+        format!(
+            "cache-control is not no-store: {:?}",
+            res.header("cache-control")
+        )
+    })
+}
+
+/// The contract 404, byte for byte.
+pub(crate) fn expect_not_found(res: &Response) -> CaseResult {
+    expect_json(res, 404)?;
+    ensure(res.body == NOT_FOUND.as_bytes(), || {
+        format!(
+            "body {}, want {NOT_FOUND}",
+            String::from_utf8_lossy(&res.body)
+        )
+    })
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 impl Suite<'_> {
@@ -148,23 +228,30 @@ impl Suite<'_> {
 
     fn cases(&self) -> Vec<Case<'_, Self>> {
         vec![
-            ("healthz", Box::new(|s: &Self| {
+            ("healthz is 200 JSON no-store, {ok,service,env,ts} in that order with a current ts", Box::new(|s: &Self| {
                 let res = request(&s.cfg.base_url, "GET", "/healthz", &[], b"")?;
+                expect_json(&res, 200)?;
                 let b = res.json();
+                let text = String::from_utf8_lossy(&res.body);
+                let ts = b["ts"].as_u64().unwrap_or(0);
                 ensure(
-                    res.status == 200 && b["ok"] == true && b["service"] == "sanfrancisco" && b["env"] == "dev"
-                        && b["ts"].is_u64()
-                        && res.header("content-type") == Some("application/json; charset=utf-8")
-                        && res.header("cache-control") == Some("no-store"),
-                    || format!("got {} {:?} {b}", res.status, res.headers),
+                    text.starts_with(r#"{"ok":true,"service":"sanfrancisco","env":"dev","ts":"#)
+                        && b.as_object().map(|o| o.len()) == Some(4)
+                        && now_ms().abs_diff(ts) < 60_000,
+                    || format!("body {text}"),
                 )
             })),
-            ("healthz HEAD", Box::new(|s: &Self| {
-                let res = request(&s.cfg.base_url, "HEAD", "/healthz", &[], b"")?;
-                ensure(res.status == 200 && res.header("cache-control") == Some("no-store"), || format!("got {}", res.status))
+            ("healthz HEAD is 200 JSON no-store", Box::new(|s: &Self| {
+                expect_json(&request(&s.cfg.base_url, "HEAD", "/healthz", &[], b"")?, 200)
             })),
-            ("unknown route is 404", Box::new(|s: &Self| {
-                Self::expect_error(&request(&s.cfg.base_url, "GET", "/nope", &[], b"")?, 404, "BAD_REQUEST", "Not found")
+            ("unknown route is the contract 404", Box::new(|s: &Self| {
+                expect_not_found(&request(&s.cfg.base_url, "GET", "/nope", &[], b"")?)
+            })),
+            ("wrong method is the contract 404", Box::new(|s: &Self| {
+                expect_not_found(&request(&s.cfg.base_url, "DELETE", "/healthz", &[], b"")?)
+            })),
+            ("raw `, | and ^ in the URL are still routed", Box::new(|s: &Self| {
+                expect_json(&request(&s.cfg.base_url, "GET", "/healthz?q=a`b|c^d", &[], b"")?, 200)
             })),
             ("GET /v1/execute is 404", Box::new(|s: &Self| {
                 Self::expect_error(&request(&s.cfg.base_url, "GET", "/v1/execute", &[], b"")?, 404, "BAD_REQUEST", "Not found")
@@ -402,21 +489,30 @@ impl Suite<'_> {
     }
 }
 
-/// Runs every case and reports per case.
+/// Runs every case for the host kind and reports per case.
 pub fn run(cfg: &Config<'_>) -> Report {
-    let suite = Suite { cfg };
     let mut report = Report::default();
-    for (name, case) in suite.cases() {
-        match case(&suite) {
-            Ok(()) => report.passed.push(name.to_owned()),
-            Err(e) => report.failed.push((name.to_owned(), e)),
+    match cfg.host {
+        HostKind::WorkerDegraded => worker::degraded(&cfg.base_url, &mut report),
+        kind => {
+            // The self-test runs first, on a fresh Worker, as the shell e2e did.
+            if kind == HostKind::Worker {
+                worker::before_suite(&cfg.base_url, &mut report);
+            }
+            let suite = Suite { cfg };
+            for (name, case) in suite.cases() {
+                report.record(name, case(&suite));
+            }
+            for (name, case) in l10n::cases(&cfg.base_url, &cfg.bearer, cfg.mock) {
+                report.record(name, case());
+            }
+            if kind == HostKind::Worker {
+                worker::after_suite(&cfg.base_url, &mut report);
+            }
         }
     }
-    for (name, case) in l10n::cases(&cfg.base_url, &cfg.bearer, cfg.mock) {
-        match case() {
-            Ok(()) => report.passed.push(name.to_owned()),
-            Err(e) => report.failed.push((name.to_owned(), e)),
-        }
+    if let Some(log) = &cfg.host_log {
+        report.record("no panic in the host log", worker::no_panic_in(log));
     }
     report
 }

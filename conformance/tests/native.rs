@@ -11,7 +11,7 @@ fn native_host_passes_the_conformance_suite() {
         delay_ms: 0,
     })
     .expect("mock upstream on 127.0.0.1");
-    let server = sf_server::testing::TestServer::start([
+    let server = sf_server::ephemeral::EphemeralServer::start([
         ("ENVIRONMENT", "dev".to_owned()),
         ("AI_GRANT_HMAC_SECRET", "test-secret".to_owned()),
         ("PARIS_DEV_JWT", "dev-jwt-token".to_owned()),
@@ -28,6 +28,8 @@ fn native_host_passes_the_conformance_suite() {
         secret: "test-secret".into(),
         bearer: "dev-jwt-token".into(),
         mock: &mock,
+        host: sf_conformance::HostKind::Any,
+        host_log: None,
     };
     let report = sf_conformance::run(&cfg);
     for (name, why) in &report.failed {
@@ -53,8 +55,8 @@ fn native_host_passes_the_conformance_suite() {
 #[test]
 fn missing_settings_are_named() {
     use sf_conformance::http::request;
-    let server =
-        sf_server::testing::TestServer::start([("ENVIRONMENT", "dev")]).expect("server starts");
+    let server = sf_server::ephemeral::EphemeralServer::start([("ENVIRONMENT", "dev")])
+        .expect("server starts");
     let base = server.base_url().to_owned();
 
     let res = request(
@@ -88,7 +90,7 @@ fn missing_settings_are_named() {
     server.shutdown().expect("graceful shutdown");
 
     // A provider without its key: the contract's 500 naming the key.
-    let server = sf_server::testing::TestServer::start([
+    let server = sf_server::ephemeral::EphemeralServer::start([
         ("ENVIRONMENT", "dev"),
         ("AI_GRANT_HMAC_SECRET", "s"),
     ])

@@ -85,7 +85,7 @@ fn an_instance_job_translates_writes_the_overlay_and_reports() {
     mock.route("PUT", OVERLAY, 200, r#"{"ok":true}"#);
     mock.route("POST", REPORT, 200, r#"{"ok":true}"#);
 
-    let server = sf_server::testing::TestServer::start([
+    let server = sf_server::ephemeral::EphemeralServer::start([
         ("ENVIRONMENT", "local".to_owned()),
         ("AI_GRANT_HMAC_SECRET", SECRET.to_owned()),
         ("PARIS_DEV_JWT", BEARER.to_owned()),
@@ -181,7 +181,7 @@ fn a_job_with_a_bad_grant_is_refused_before_it_runs() {
         delay_ms: 0,
     })
     .expect("mock upstream");
-    let server = sf_server::testing::TestServer::start([
+    let server = sf_server::ephemeral::EphemeralServer::start([
         ("ENVIRONMENT", "local".to_owned()),
         ("AI_GRANT_HMAC_SECRET", SECRET.to_owned()),
         ("PARIS_DEV_JWT", BEARER.to_owned()),

@@ -7,7 +7,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use sf_core::ports::{Counter, Host, Reserve};
-use sf_server::testing::TempDir;
+use sf_server::ephemeral::TempDir;
 use sf_server::{NativeHost, NativeVars};
 
 const THREADS: usize = 2;

@@ -5,7 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use sf_core::ports::{Counter, Host, Kv, Queue, Reserve};
-use sf_server::testing::TempDir;
+use sf_server::ephemeral::TempDir;
 use sf_server::{NativeHost, NativeVars};
 
 fn ports(c: &mut Criterion) {

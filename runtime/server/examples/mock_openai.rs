@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 
-use sf_server::testing::{MockOptions, MockUpstream};
+use sf_server::ephemeral::{MockOptions, MockUpstream};
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -8,7 +8,9 @@
 //!   Counter and the durable queue (`<data-dir>/sf.sqlite3`), files for Blob
 //!   (`<data-dir>/blob/`), reqwest for Fetch.
 //! - [`QueueStore`]: dead-letter listing and replay for tools.
-//! - [`testing`]: a server on an ephemeral port for integration tests.
+//! - [`ephemeral`]: a throwaway gateway (temporary data dir, ephemeral loopback
+//!   port) and a mock OpenAI-compatible upstream: `sf eval`'s in-process
+//!   gateway, integration tests, benchmarks.
 //!
 //! Migrations: every `migrations/*.sql` file of the repository is embedded at
 //! build time by `build.rs` (`include_str!` of each file, listed in name order
@@ -18,6 +20,7 @@
 pub mod blob;
 pub mod counter;
 pub mod db;
+pub mod ephemeral;
 pub mod fetch;
 pub mod host;
 pub mod kv;
@@ -25,7 +28,6 @@ pub mod queue;
 pub mod scheduler;
 pub mod server;
 pub mod sql;
-pub mod testing;
 pub mod vars;
 
 pub use host::{

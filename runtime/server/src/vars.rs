@@ -179,7 +179,7 @@ mod tests {
 
     #[test]
     fn environment_overrides_file() {
-        let dir = crate::testing::TempDir::new("vars");
+        let dir = crate::ephemeral::TempDir::new("vars");
         let path = dir.path().join(".dev.vars");
         let key = "SF_SERVER_TEST_VAR_OVERRIDE";
         std::fs::write(

@@ -1,4 +1,4 @@
-//! Interaction records through the real server (`TestServer`: hyper, worker
+//! Interaction records through the real server (`EphemeralServer`: hyper, worker
 //! threads, the durable queue consumer): secrets never stored, commands and
 //! unknown shapes, the dead-letter store, and N >= 1000 executes.
 
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use events_common::*;
 use serde_json::{json, Value};
 use sf_core::grants::outcome_signature;
-use sf_server::testing::TestServer;
+use sf_server::ephemeral::EphemeralServer;
 use sf_server::{QueueStore, EVENTS_QUEUE};
 
 fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
@@ -20,7 +20,7 @@ fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
-fn rows(srv: &TestServer, table: &str) -> i64 {
+fn rows(srv: &EphemeralServer, table: &str) -> i64 {
     count(&sf_server::db::open(srv.data_dir()).unwrap(), table)
 }
 
@@ -41,7 +41,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 #[test]
 fn grants_and_secrets_are_never_stored() {
-    let srv = TestServer::start(vars()).unwrap();
+    let srv = EphemeralServer::start(vars()).unwrap();
     let (token, body) = probe_body(42);
     let (status, res) = post(srv.addr(), "/v1/execute", body.to_string().as_bytes());
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&res));
@@ -86,7 +86,7 @@ fn grants_and_secrets_are_never_stored() {
 
 #[test]
 fn commands_are_applied_and_unknown_shapes_dead_lettered() {
-    let srv = TestServer::start_with(vars(), |c| {
+    let srv = EphemeralServer::start_with(vars(), |c| {
         c.queue.base_backoff_ms = 5;
         c.queue.max_backoff_ms = 20;
     })
@@ -165,7 +165,7 @@ fn commands_are_applied_and_unknown_shapes_dead_lettered() {
 #[test]
 fn outcome_over_http_and_queue_agree() {
     // The HTTP route and the queue command write the same row shape.
-    let srv = TestServer::start(vars()).unwrap();
+    let srv = EphemeralServer::start(vars()).unwrap();
     let body = json!({"command": "ai.outcome.attach", "payload": {"requestId": "req-h", "sessionId": "s", "event": "cta_clicked", "occurredAtMs": 1_795_312_800_000u64}}).to_string();
     let sig = outcome_signature(SECRET, body.as_bytes());
     let mut s = std::net::TcpStream::connect(srv.addr()).unwrap();
@@ -195,7 +195,7 @@ fn outcome_over_http_and_queue_agree() {
 fn thousand_executes_file_exactly_thousand_records() {
     const N: usize = 1000;
     const CLIENTS: usize = 4;
-    let srv = TestServer::start(vars()).unwrap();
+    let srv = EphemeralServer::start(vars()).unwrap();
     let addr = srv.addr();
     let bodies: Vec<Vec<u8>> = (0..N)
         .map(|i| probe_body(i).1.to_string().into_bytes())
@@ -239,7 +239,7 @@ fn a_crashed_consumers_claims_are_delivered_after_restart() {
     // A consumer (another process) claimed 16 messages and died without
     // acknowledging or releasing them. A server started on the same data
     // directory delivers them once their lease ends, and the rest at once.
-    let dir = sf_server::testing::TempDir::new("ev-crash");
+    let dir = sf_server::ephemeral::TempDir::new("ev-crash");
     let store = QueueStore::open(dir.path()).unwrap();
     for i in 0..20 {
         let ev = json!({
@@ -258,7 +258,7 @@ fn a_crashed_consumers_claims_are_delivered_after_restart() {
         assert_eq!(claimed.len(), 16);
     }
     let data_dir = dir.path().to_path_buf();
-    let srv = TestServer::start_with(vars(), |c| c.data_dir = data_dir).unwrap();
+    let srv = EphemeralServer::start_with(vars(), |c| c.data_dir = data_dir).unwrap();
     wait_for("the unclaimed messages", Duration::from_secs(10), || {
         count(
             &sf_server::db::open(dir.path()).unwrap(),

@@ -9,7 +9,7 @@ use events_common::*;
 use sf_core::policy::SCHEDULED_JOBS;
 use sf_core::ports::{Blob, Host, Kv, Sql, SqlStatement};
 use sf_runtime::Gateway;
-use sf_server::testing::TempDir;
+use sf_server::ephemeral::TempDir;
 use sf_server::{HostOptions, NativeClock, NativeHost, NativeVars};
 
 // 2026-11-22 02:00:00 UTC.

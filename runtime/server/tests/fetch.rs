@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use sf_core::ports::{Fetch, FetchError, Host};
-use sf_server::testing::{MockOptions, MockUpstream, TempDir};
+use sf_server::ephemeral::{MockOptions, MockUpstream, TempDir};
 use sf_server::{NativeHost, NativeVars};
 
 fn rt() -> tokio::runtime::Runtime {

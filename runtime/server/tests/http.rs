@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use sf_server::testing::TestServer;
+use sf_server::ephemeral::EphemeralServer;
 
 struct Response {
     status: u16,
@@ -88,8 +88,8 @@ fn send(addr: SocketAddr, raw: &str) -> Response {
     read_response(&mut s)
 }
 
-fn server() -> TestServer {
-    TestServer::start([("ENVIRONMENT", "local")]).unwrap()
+fn server() -> EphemeralServer {
+    EphemeralServer::start([("ENVIRONMENT", "local")]).unwrap()
 }
 
 const NOT_FOUND: &str = r#"{"error":{"code":"BAD_REQUEST","message":"Not found"}}"#;
@@ -165,8 +165,8 @@ fn keep_alive_serves_many_requests_on_one_connection() {
 
 #[test]
 fn oversized_bodies_get_413() {
-    let srv =
-        TestServer::start_with([("ENVIRONMENT", "local")], |c| c.max_body_bytes = 1_000).unwrap();
+    let srv = EphemeralServer::start_with([("ENVIRONMENT", "local")], |c| c.max_body_bytes = 1_000)
+        .unwrap();
     // Declared too large: refused before reading.
     let r = send(
         srv.addr(),
@@ -285,7 +285,7 @@ fn scheduler_claims_each_cron_slot_once() {
     // One minute boundary, approached on a manual clock.
     let boundary: u64 = 1_795_305_000_000; // 2026-11-21 23:50:00 UTC
     let clock = sf_server::NativeClock::manual(boundary - 500);
-    let srv = TestServer::start_with([("ENVIRONMENT", "local")], |c| {
+    let srv = EphemeralServer::start_with([("ENVIRONMENT", "local")], |c| {
         c.clock = clock.clone();
         c.scheduled_jobs = vec![
             ("* * * * *".into(), "tick".into()),
@@ -316,7 +316,7 @@ fn scheduler_claims_each_cron_slot_once() {
 
 #[test]
 fn bad_cron_is_a_setup_error_naming_the_job() {
-    let err = TestServer::start_with([("ENVIRONMENT", "local")], |c| {
+    let err = EphemeralServer::start_with([("ENVIRONMENT", "local")], |c| {
         c.scheduled_jobs = vec![("0 25 * * *".into(), "retention".into())];
     })
     .err()
@@ -327,7 +327,7 @@ fn bad_cron_is_a_setup_error_naming_the_job() {
 
 #[test]
 fn slow_body_times_out_with_408() {
-    let srv = TestServer::start_with([("ENVIRONMENT", "local")], |c| {
+    let srv = EphemeralServer::start_with([("ENVIRONMENT", "local")], |c| {
         c.body_timeout = Duration::from_millis(200)
     })
     .unwrap();

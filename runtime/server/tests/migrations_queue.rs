@@ -1,8 +1,8 @@
 //! Migration runner and the durable queue's retry / dead-letter / replay rules.
 
 use sf_server::db;
+use sf_server::ephemeral::TempDir;
 use sf_server::queue::{self, Disposition, QueueConfig};
-use sf_server::testing::TempDir;
 use sf_server::{NativeHost, NativeVars, QueueStore};
 
 #[test]
@@ -224,10 +224,11 @@ fn crashed_consumer_lease_expires_and_release_returns_uncounted() {
 
 #[test]
 fn server_consumer_dead_letters_undecodable_messages() {
-    let srv = sf_server::testing::TestServer::start_with([("ENVIRONMENT", "local")], |cfg| {
-        cfg.queue.idle_poll_ms = 20;
-    })
-    .unwrap();
+    let srv =
+        sf_server::ephemeral::EphemeralServer::start_with([("ENVIRONMENT", "local")], |cfg| {
+            cfg.queue.idle_poll_ms = 20;
+        })
+        .unwrap();
     let c = db::open(srv.data_dir()).unwrap();
     let id = queue::enqueue(
         &c,

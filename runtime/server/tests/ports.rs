@@ -6,7 +6,7 @@ use std::sync::{Arc, Barrier};
 use sf_core::ports::{
     Blob, Clock, Counter, Kv, Queue, Random, Reserve, Sql, SqlStatement, SqlValue, Vars,
 };
-use sf_server::testing::TempDir;
+use sf_server::ephemeral::TempDir;
 use sf_server::{HostOptions, NativeClock, NativeHost, NativeVars};
 
 fn rt() -> tokio::runtime::Runtime {

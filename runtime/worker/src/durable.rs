@@ -4,12 +4,12 @@
 //! with `new_sqlite_classes` in wrangler.toml). Atomicity: every request loads,
 //! changes and stores the state through the synchronous SQL API with no `await`
 //! in between, so no other request to the same object can interleave, whatever
-//! the runtime's input gates do. The arithmetic lives in `counter.rs`.
+//! the runtime's input gates do. The arithmetic lives in `counter_state.rs`.
 
 use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use crate::counter::{CounterRequest, CounterState};
+use crate::counter_state::{CounterRequest, CounterState};
 
 const SCHEMA: &str =
     "CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)";

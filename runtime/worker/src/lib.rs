@@ -1,12 +1,25 @@
 //! San Francisco on Cloudflare Workers: a thin adapter from workerd events to
 //! [`sf_runtime::Gateway`]. No gateway logic lives here: requests, queue
-//! messages and cron ticks are converted and handed over; the ports are in
-//! [`host`], the budget Durable Object in [`durable`].
+//! messages and cron ticks are converted and handed over. One file per port
+//! ([`kv`], [`sql`], [`blob`], [`queue`], [`fetch`], [`clock`], [`random`],
+//! [`vars`], [`counter`]), wired together in [`host`]; the budget Durable Object
+//! is in [`durable`], its state and RPC in [`counter_state`].
 
+pub mod blob;
+pub mod clock;
 pub mod counter;
+pub mod counter_state;
 pub mod durable;
+pub mod fetch;
 pub mod host;
+pub mod js;
+pub mod kv;
+pub mod queue;
+pub mod random;
+#[cfg(feature = "selftest")]
 pub mod selftest;
+pub mod sql;
+pub mod vars;
 pub mod wait;
 
 use std::cell::OnceCell;
@@ -21,7 +34,8 @@ use wasm_bindgen::JsValue;
 use worker::{event, Context, Env, MessageBatch, MessageExt, ScheduleContext, ScheduledEvent};
 
 pub use durable::BudgetCounter;
-use host::{js_message, js_to_json, CfHost};
+use host::CfHost;
+use js::{js_message, js_to_json};
 use wait::{Anchor, Scoped};
 
 thread_local! {
@@ -140,6 +154,7 @@ fn unhandled(why: &str) -> http::Response<Vec<u8>> {
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let gw = gateway(&env);
     let res = match to_http(&req).await {
+        #[cfg(feature = "selftest")]
         Ok(req) if req.uri().path() == selftest::PATH && selftest::enabled(gw.host()) => {
             Scoped::new(ctx_anchor(&ctx), selftest::run(&gw, req.uri().query())).await
         }

@@ -6,10 +6,13 @@
 //! R2 round trip, the Durable Object counter under concurrent reservations,
 //! fetch with its deadline, the queue producer, `waitUntil`).
 //!
-//! It is host testing, not gateway behaviour, and it is off unless the Worker
-//! runs with `SF_SELFTEST = "1"` outside `ENVIRONMENT = "prod"`; scripts/worker.sh
-//! e2e sets that in build/.dev.vars only. When off, the path falls through to
-//! the gateway (which answers the contract 404).
+//! It is host testing, not gateway behaviour: compiled only with the cargo
+//! feature `selftest` (the e2e bundle of scripts/worker.sh; the production
+//! bundle is built without it), and even then off unless the Worker runs with
+//! `SF_SELFTEST = "1"` outside `ENVIRONMENT = "prod"`, which e2e sets in
+//! build/.dev.vars only. When off, the path falls through to the gateway (which
+//! answers the contract 404). The conformance suite (`sf conformance
+//! --host-kind worker`) drives it and asserts on its answers.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -64,7 +67,9 @@ fn port<T>(r: Result<T, sf_core::ports::PortError>) -> Result<T, String> {
 
 /// `query` of the URL: `deferred=<id>` reads back the marker a previous run's
 /// deferred task wrote, `dead-letter=<requestId>` finds an event's dead-letter
-/// record in R2; otherwise a full run.
+/// record in R2, `event=<requestId>` the D1 row the queue consumer filed for an
+/// event, `events=other` counts the filed events not sent by a self-test;
+/// otherwise a full run.
 pub async fn run(gw: &Rc<Gateway<CfHost>>, query: Option<&str>) -> http::Response<Vec<u8>> {
     let host = gw.host();
     if let Some(id) = query.and_then(|q| q.strip_prefix("deferred=")) {
@@ -75,6 +80,12 @@ pub async fn run(gw: &Rc<Gateway<CfHost>>, query: Option<&str>) -> http::Respons
     }
     if let Some(id) = query.and_then(|q| q.strip_prefix("dead-letter=")) {
         return dead_letter_lookup(host, id).await;
+    }
+    if let Some(id) = query.and_then(|q| q.strip_prefix("event=")) {
+        return event_lookup(host, id).await;
+    }
+    if query == Some("events=other") {
+        return other_events_count(host).await;
     }
     let id = host.random().uuid_v4();
     let mut r = Report {
@@ -412,4 +423,44 @@ async fn dead_letter_lookup(host: &CfHost, want: &str) -> http::Response<Vec<u8>
         }
     }
     sf_core::http::json_response(200, &json!({ "deadLetter": found }))
+}
+
+/// Table the queue consumer files interaction events in (migrations/).
+const EVENTS_TABLE: &str = "copilot_events_v1";
+
+fn sql_failure(e: sf_core::ports::PortError) -> http::Response<Vec<u8>> {
+    sf_core::http::json_response(500, &json!({ "error": e.to_string() }))
+}
+
+/// The consumer's D1 row for the event with this `requestId`: `{"event": null}` until filed.
+async fn event_lookup(host: &CfHost, request_id: &str) -> http::Response<Vec<u8>> {
+    let stmt = SqlStatement::new(
+        format!("SELECT requestId, agentId FROM {EVENTS_TABLE} WHERE requestId = ?"),
+        vec![request_id.into()],
+    );
+    match host.sql().query(stmt).await {
+        Ok(rows) => {
+            let event = rows.first().map_or(
+                Value::Null,
+                |r| json!({ "requestId": r.text("requestId"), "agentId": r.text("agentId") }),
+            );
+            sf_core::http::json_response(200, &json!({ "event": event }))
+        }
+        Err(e) => sql_failure(e),
+    }
+}
+
+/// How many events the consumer filed that no self-test sent (the suite's `/v1/execute` calls).
+async fn other_events_count(host: &CfHost) -> http::Response<Vec<u8>> {
+    let stmt = SqlStatement::new(
+        format!("SELECT count(*) AS n FROM {EVENTS_TABLE} WHERE requestId NOT LIKE 'selftest-%'"),
+        vec![],
+    );
+    match host.sql().query(stmt).await {
+        Ok(rows) => {
+            let n = rows.first().and_then(|r| r.int("n")).unwrap_or(0);
+            sf_core::http::json_response(200, &json!({ "count": n }))
+        }
+        Err(e) => sql_failure(e),
+    }
 }

@@ -108,7 +108,7 @@ pub fn defer(task: BackgroundTask) {
             if let Err(e) = wait_until(&ctx, &promise) {
                 worker::console_warn!(
                     "defer: waitUntil refused ({}); task runs unanchored",
-                    crate::host::js_message(&e)
+                    crate::js::js_message(&e)
                 );
             }
         }

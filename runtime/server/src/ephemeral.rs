@@ -1,8 +1,11 @@
-//! Helpers for integration tests, here and in other crates: a throwaway data
-//! directory and a server on an ephemeral 127.0.0.1 port.
+//! A throwaway gateway: a temporary data directory and a server on an
+//! ephemeral 127.0.0.1 port, gone when dropped. `sf eval` runs its cases
+//! against one when no `--base-url` is given; integration tests and the
+//! benchmarks use it too, with [`MockUpstream`], a scripted OpenAI-compatible
+//! provider on another ephemeral port.
 //!
 //! ```no_run
-//! let srv = sf_server::testing::TestServer::start([("ENVIRONMENT", "local")]).unwrap();
+//! let srv = sf_server::ephemeral::EphemeralServer::start([("ENVIRONMENT", "local")]).unwrap();
 //! let url = format!("{}/healthz", srv.base_url());
 //! # let _ = url;
 //! srv.shutdown().unwrap();
@@ -50,16 +53,16 @@ impl Drop for TempDir {
     }
 }
 
-/// A running server over a temporary data directory. Dropping it shuts the
+/// A running gateway over a temporary data directory. Dropping it shuts the
 /// server down (gracefully) and removes the directory.
-pub struct TestServer {
+pub struct EphemeralServer {
     handle: Option<ServerHandle>,
     addr: SocketAddr,
     base_url: String,
     dir: TempDir,
 }
 
-impl TestServer {
+impl EphemeralServer {
     /// Two worker threads, request logging off, exactly `vars` as the
     /// environment (the process environment is not read).
     pub fn start<K: Into<String>, V: Into<String>>(
@@ -68,7 +71,7 @@ impl TestServer {
         Self::start_with(vars, |_| {})
     }
 
-    /// Like [`TestServer::start`], with a chance to adjust the config
+    /// Like [`EphemeralServer::start`], with a chance to adjust the config
     /// (threads, body cap, queue timings, scheduled jobs...).
     pub fn start_with<K: Into<String>, V: Into<String>>(
         vars: impl IntoIterator<Item = (K, V)>,
@@ -129,7 +132,7 @@ impl TestServer {
     }
 }
 
-impl Drop for TestServer {
+impl Drop for EphemeralServer {
     fn drop(&mut self) {
         if let Some(h) = self.handle.take() {
             let _ = h.shutdown();
