@@ -147,7 +147,7 @@ fn stats_tail_and_dlq_on_a_live_data_dir() {
     assert_eq!(s["byOutcome"], json!({"no_ops": 2, "ops_applied": 2}));
     assert_eq!(s["rows"].as_array().unwrap().len(), 4);
 
-    let today = sf_core::time_fmt::utc_day(sf_server::host::system_now_ms() as i64);
+    let today = sf_core::time_fmt::utc_day(sf_server::clock::system_now_ms() as i64);
     let out = sf(&["events", "stats", "--day", &today, "--data-dir", &dir]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(

@@ -85,7 +85,7 @@ fn sdr_session_cannot_be_read_or_poisoned_by_another_subject() {
     })
     .unwrap();
     let srv = server(&mock);
-    let before = sf_server::host::system_now_ms() as i64;
+    let before = sf_server::clock::system_now_ms() as i64;
     let ask = |subject: &str, jti: &str, message: &str| {
         json!({"grant": grant("sdr.copilot", subject, jti), "agentId": "sdr.copilot",
                "input": {"sessionId": "shared-session", "message": message}})
@@ -93,7 +93,7 @@ fn sdr_session_cannot_be_read_or_poisoned_by_another_subject() {
 
     execute(&srv, &ask("alice", "a1", "alice private plan"));
     let (stored, expires) = kv(&srv, "sdr:session:shared-session").expect("alice's session");
-    let after = sf_server::host::system_now_ms() as i64;
+    let after = sf_server::clock::system_now_ms() as i64;
     assert!(
         expires >= before + 86_400_000 && expires <= after + 86_400_000,
         "24 h TTL"
@@ -141,7 +141,7 @@ fn widget_copilot_session_is_bound_to_the_subject() {
         &ask("alice", "wa1", "set the title to alice secret words"),
     );
     let (stored, expires) = kv(&srv, "copilot:cs:session:shared-w").expect("alice's session");
-    assert!(expires > sf_server::host::system_now_ms() as i64 + 86_000_000);
+    assert!(expires > sf_server::clock::system_now_ms() as i64 + 86_000_000);
     let calls = mock.calls();
 
     execute(

@@ -20,7 +20,7 @@ fn run(default_busy: bool, background_checkpoint: bool, shared: bool) -> Vec<Dur
     let shared_conn = shared.then(|| {
         sf_server::SharedConnection::open(dir.path(), background_checkpoint).expect("open shared")
     });
-    let far = sf_server::host::system_now_ms() + 3_600_000;
+    let far = sf_server::clock::system_now_ms() + 3_600_000;
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
             let path = dir.path().to_path_buf();

@@ -15,7 +15,7 @@ fn ports(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let far = sf_server::host::system_now_ms() + 3_600_000;
+    let far = sf_server::clock::system_now_ms() + 3_600_000;
 
     let mut i = 0u64;
     c.bench_function("counter_reserve_2_lanes", |b| {

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use rusqlite::{OptionalExtension, TransactionBehavior};
 use sf_core::ports::{Counter, PortError, Reserve};
 
-use crate::host::Db;
+use crate::db::Db;
 
 /// Expiry given to a key first created by `adjust` (no reservation told us
 /// its lifetime). Settling normally follows a reservation, so this is rare.

@@ -4,7 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::sync::{Arc, Mutex};
+
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use sf_core::ports::{Clock, PortError};
+
+use crate::clock::NativeClock;
 
 /// D1 migrations of the repository (`migrations/*.sql`), embedded by `build.rs`
 /// in name order, so the binary applies them wherever it runs.
@@ -204,4 +209,56 @@ pub fn run_checkpointer(data_dir: &Path, every: Duration, stop: &std::sync::atom
         }
     }
     let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+}
+
+/// A SQLite connection several worker threads share, one statement group
+/// at a time (a mutex held only inside synchronous port calls, never across
+/// an await). Within one process this replaces SQLite's file locking and busy
+/// waits between connections by a futex hand-off, and keeps one warm page
+/// cache; `BEGIN IMMEDIATE` still makes transactions atomic against other
+/// processes on the same file. `benches/counter_contention.rs` compares it
+/// with a connection per thread.
+#[derive(Clone)]
+pub struct SharedConnection(Arc<Mutex<Connection>>);
+
+impl SharedConnection {
+    /// Opens `<data_dir>/sf.sqlite3` with the host tables and migrations.
+    /// `no_autocheckpoint`: see `HostOptions::no_autocheckpoint`.
+    pub fn open(data_dir: &Path, no_autocheckpoint: bool) -> Result<Self, PortError> {
+        let mut conn = open(data_dir).map_err(|m| PortError::new("sql", m))?;
+        ensure_schema(&mut conn).map_err(|m| PortError::new("sql", m))?;
+        if no_autocheckpoint {
+            conn.pragma_update(None, "wal_autocheckpoint", 0)
+                .map_err(|e| PortError::new("sql", format!("wal_autocheckpoint=0: {e}")))?;
+        }
+        Ok(Self(Arc::new(Mutex::new(conn))))
+    }
+}
+
+/// The SQLite connection behind this host's ports plus the clock every
+/// expiry uses.
+pub struct Db {
+    pub(crate) conn: SharedConnection,
+    pub(crate) clock: NativeClock,
+}
+
+impl Db {
+    /// Runs `f` on the connection. Port methods never await while holding it.
+    /// A poisoned lock (a panic inside SQLite code) is recovered: SQLite
+    /// rolls back an unfinished transaction when the next one begins.
+    pub(crate) fn with<T>(
+        &self,
+        port: &'static str,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, PortError> {
+        let mut conn = match self.conn.0.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut conn).map_err(|e| PortError::new(port, e.to_string()))
+    }
+
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
 }

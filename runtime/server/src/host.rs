@@ -12,131 +12,25 @@
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
 use rusqlite::Connection;
-use sf_core::ports::{BackgroundTask, Clock, Host, PortError, Random};
+use sf_core::ports::{BackgroundTask, Host, PortError};
 use tokio::sync::Notify;
 
 use crate::blob::NativeBlob;
+use crate::clock::NativeClock;
 use crate::counter::NativeCounter;
-use crate::db;
+use crate::db::{Db, SharedConnection};
 use crate::fetch::NativeFetch;
 use crate::kv::NativeKv;
 use crate::queue::NativeQueue;
+use crate::random::NativeRandom;
 use crate::sql::NativeSql;
 use crate::vars::NativeVars;
 
 /// Name of the events queue the core's `Queue` port produces to.
 pub const EVENTS_QUEUE: &str = "sanfrancisco-events";
-
-/// Wall clock. `Manual` lets tests move time (TTL expiry) without sleeping.
-#[derive(Debug, Clone, Default)]
-pub enum NativeClock {
-    #[default]
-    System,
-    Manual(Arc<AtomicU64>),
-}
-
-impl NativeClock {
-    pub fn manual(start_ms: u64) -> Self {
-        NativeClock::Manual(Arc::new(AtomicU64::new(start_ms)))
-    }
-    /// Moves a manual clock forward; no effect on the system clock.
-    pub fn advance(&self, ms: u64) {
-        if let NativeClock::Manual(t) = self {
-            t.fetch_add(ms, Ordering::SeqCst);
-        }
-    }
-}
-
-impl Clock for NativeClock {
-    fn now_ms(&self) -> u64 {
-        match self {
-            NativeClock::System => system_now_ms(),
-            NativeClock::Manual(t) => t.load(Ordering::SeqCst),
-        }
-    }
-    fn sleep(&self, ms: u64) -> impl std::future::Future<Output = ()> {
-        tokio::time::sleep(std::time::Duration::from_millis(ms))
-    }
-}
-
-pub fn system_now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// The operating system's CSPRNG.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NativeRandom;
-
-impl Random for NativeRandom {
-    fn fill(&self, buf: &mut [u8]) {
-        if let Err(e) = getrandom::getrandom(buf) {
-            // Grants, request ids and job ids depend on this; continuing with
-            // predictable bytes would be worse than stopping.
-            eprintln!("sf-server: the OS random source failed ({e}); aborting");
-            std::process::abort();
-        }
-    }
-}
-
-/// A SQLite connection several worker threads share, one statement group
-/// at a time (a mutex held only inside synchronous port calls, never across
-/// an await). Within one process this replaces SQLite's file locking and busy
-/// waits between connections by a futex hand-off, and keeps one warm page
-/// cache; `BEGIN IMMEDIATE` still makes transactions atomic against other
-/// processes on the same file. `benches/counter_contention.rs` compares it
-/// with a connection per thread.
-#[derive(Clone)]
-pub struct SharedConnection(Arc<Mutex<Connection>>);
-
-impl SharedConnection {
-    /// Opens `<data_dir>/sf.sqlite3` with the host tables and migrations.
-    /// `no_autocheckpoint`: see [`HostOptions::no_autocheckpoint`].
-    pub fn open(data_dir: &Path, no_autocheckpoint: bool) -> Result<Self, PortError> {
-        let mut conn = db::open(data_dir).map_err(|m| PortError::new("sql", m))?;
-        db::ensure_schema(&mut conn).map_err(|m| PortError::new("sql", m))?;
-        if no_autocheckpoint {
-            conn.pragma_update(None, "wal_autocheckpoint", 0)
-                .map_err(|e| PortError::new("sql", format!("wal_autocheckpoint=0: {e}")))?;
-        }
-        Ok(Self(Arc::new(Mutex::new(conn))))
-    }
-}
-
-/// The SQLite connection behind this host's ports plus the clock every
-/// expiry uses.
-pub struct Db {
-    conn: SharedConnection,
-    pub(crate) clock: NativeClock,
-}
-
-impl Db {
-    /// Runs `f` on the connection. Port methods never await while holding it.
-    /// A poisoned lock (a panic inside SQLite code) is recovered: SQLite
-    /// rolls back an unfinished transaction when the next one begins.
-    pub(crate) fn with<T>(
-        &self,
-        port: &'static str,
-        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, PortError> {
-        let mut conn = match self.conn.0.lock() {
-            Ok(c) => c,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut conn).map_err(|e| PortError::new(port, e.to_string()))
-    }
-
-    pub(crate) fn now_ms(&self) -> u64 {
-        self.clock.now_ms()
-    }
-}
 
 /// Options of [`NativeHost::open_with`].
 #[derive(Clone, Default)]

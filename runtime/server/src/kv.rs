@@ -6,7 +6,7 @@ use std::rc::Rc;
 use rusqlite::OptionalExtension;
 use sf_core::ports::{Kv, PortError};
 
-use crate::host::Db;
+use crate::db::Db;
 
 pub struct NativeKv {
     db: Rc<Db>,

@@ -18,6 +18,8 @@
 //! `d1_migrations` table.
 
 pub mod blob;
+pub mod clock;
+pub mod consumer;
 pub mod counter;
 pub mod db;
 pub mod ephemeral;
@@ -25,14 +27,16 @@ pub mod fetch;
 pub mod host;
 pub mod kv;
 pub mod queue;
+pub mod random;
 pub mod scheduler;
 pub mod server;
 pub mod sql;
 pub mod vars;
 
-pub use host::{
-    HostOptions, NativeClock, NativeHost, NativeRandom, SharedConnection, EVENTS_QUEUE,
-};
+pub use clock::NativeClock;
+pub use db::SharedConnection;
+pub use host::{HostOptions, NativeHost, EVENTS_QUEUE};
 pub use queue::{DeadLetter, QueueConfig, QueueStore};
+pub use random::NativeRandom;
 pub use server::{serve, start, ServeConfig, ServerError, ServerHandle};
 pub use vars::NativeVars;

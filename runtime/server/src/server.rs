@@ -26,9 +26,12 @@ use sf_core::http::error_response;
 use sf_runtime::Gateway;
 use tokio::sync::{watch, Notify};
 
+use crate::clock::NativeClock;
+use crate::consumer::run_consumer;
 use crate::db;
-use crate::host::{defer_driver, HostOptions, NativeClock, NativeHost, SharedConnection};
-use crate::queue::{run_consumer, QueueConfig};
+use crate::db::SharedConnection;
+use crate::host::{defer_driver, HostOptions, NativeHost};
+use crate::queue::QueueConfig;
 use crate::scheduler::{parse_jobs, run_scheduler, CronSpec};
 use crate::vars::NativeVars;
 

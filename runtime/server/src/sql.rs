@@ -8,7 +8,7 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, TransactionBehavior};
 use sf_core::ports::{PortError, Sql, SqlRow, SqlStatement, SqlValue};
 
-use crate::host::Db;
+use crate::db::Db;
 
 pub struct NativeSql {
     db: Rc<Db>,

@@ -10,8 +10,8 @@ use std::time::Instant;
 use events_common::*;
 use serde_json::{json, Value};
 use sf_runtime::{ConsumeError, Gateway};
+use sf_server::clock::system_now_ms;
 use sf_server::ephemeral::TempDir;
-use sf_server::host::system_now_ms;
 use sf_server::queue::{self, QueueConfig};
 use sf_server::EVENTS_QUEUE;
 

@@ -253,7 +253,7 @@ fn a_crashed_consumers_claims_are_delivered_after_restart() {
     {
         let mut conn = sf_server::db::open(dir.path()).unwrap();
         let claimed =
-            sf_server::queue::claim(&mut conn, sf_server::host::system_now_ms(), 3_000, 16)
+            sf_server::queue::claim(&mut conn, sf_server::clock::system_now_ms(), 3_000, 16)
                 .unwrap();
         assert_eq!(claimed.len(), 16);
     }

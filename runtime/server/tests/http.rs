@@ -98,7 +98,7 @@ const TOO_LARGE: &str = r#"{"error":{"code":"BAD_REQUEST","message":"Request bod
 #[test]
 fn healthz_is_json_no_store() {
     let srv = server();
-    let before = sf_server::host::system_now_ms();
+    let before = sf_server::clock::system_now_ms();
     let r = send(
         srv.addr(),
         "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -114,7 +114,7 @@ fn healthz_is_json_no_store() {
     assert_eq!(v["service"], "sanfrancisco");
     assert_eq!(v["env"], "local");
     let ts = v["ts"].as_u64().unwrap();
-    assert!(ts >= before && ts <= sf_server::host::system_now_ms());
+    assert!(ts >= before && ts <= sf_server::clock::system_now_ms());
 
     let mut c = connect(srv.addr());
     c.write_all(b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

@@ -187,7 +187,7 @@ fn retry_backoff_dead_letter_and_replay() {
     assert_eq!(store.dead_letters(10).unwrap().len(), 1);
     assert_eq!(store.replay(None).unwrap(), 1);
     assert!(store.dead_letters(10).unwrap().is_empty());
-    let now = sf_server::host::system_now_ms();
+    let now = sf_server::clock::system_now_ms();
     let got = queue::claim(&mut c, now, cfg.lease_ms, 10).unwrap();
     let mut ids: Vec<(i64, u32, String)> = got
         .into_iter()
@@ -234,7 +234,7 @@ fn server_consumer_dead_letters_undecodable_messages() {
         &c,
         "sanfrancisco-events",
         "not json",
-        sf_server::host::system_now_ms(),
+        sf_server::clock::system_now_ms(),
     )
     .unwrap();
     let store = QueueStore::open(srv.data_dir()).unwrap();

@@ -173,7 +173,7 @@ fn counter_reserve_is_atomic_across_threads() {
     drop(NativeHost::open(dir.path(), NativeVars::default()).unwrap());
     let barrier = Arc::new(Barrier::new(8));
     let path = dir.path().to_path_buf();
-    let expires = sf_server::host::system_now_ms() + 60_000;
+    let expires = sf_server::clock::system_now_ms() + 60_000;
     let threads: Vec<_> = (0..8)
         .map(|_| {
             let barrier = barrier.clone();
@@ -428,7 +428,7 @@ fn clock_random_vars_defer() {
     let host = NativeHost::open(dir.path(), NativeVars::from_map(vars)).unwrap();
     use sf_core::ports::Host;
     let now = host.clock().now_ms();
-    let sys = sf_server::host::system_now_ms();
+    let sys = sf_server::clock::system_now_ms();
     assert!(sys >= now && sys - now < 5_000);
     let a = host.random().uuid_v4();
     let b = host.random().uuid_v4();
@@ -483,7 +483,7 @@ fn counter_reserve_is_atomic_on_a_shared_connection() {
     let dir = TempDir::new("counter-shared");
     let shared = sf_server::SharedConnection::open(dir.path(), true).unwrap();
     let barrier = Arc::new(Barrier::new(8));
-    let expires = sf_server::host::system_now_ms() + 60_000;
+    let expires = sf_server::clock::system_now_ms() + 60_000;
     let threads: Vec<_> = (0..8)
         .map(|_| {
             let barrier = barrier.clone();
