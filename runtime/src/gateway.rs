@@ -1,21 +1,13 @@
-//! The gateway: one value per isolate (Worker) or per thread (native host).
-//!
-//! Hosts build a [`Gateway`] once over their [`Host`] and call [`Gateway::handle`]
-//! for every request, [`Gateway::consume`] for every queue message and
-//! [`Gateway::scheduled`] for every cron tick.
-//!
-//! Dispatch is table-driven: the concurrency cap, the environment gate and the
-//! auth scheme of a route come from the compiled policy (`policy::ROUTES`), in
-//! the order the contract fixes (cap → environment → auth → handler).
+//! The gateway's state: one value per isolate (Worker) or per thread (native
+//! host). Hosts build a [`Gateway`] once over their [`Host`] and call
+//! `handle`, `consume` and `scheduled` on it (see [`crate::dispatch`]).
 
 use std::cell::Cell;
 use std::rc::Rc;
 
-use sf_core::error::{ApiError, ConsumeError, ErrorCode};
-use sf_core::http::{error_response, RouteCtx, MAX_BODY_BYTES};
-use sf_core::policy::{self, Auth, Environment};
-use sf_core::ports::{Clock, Host, Vars};
-use sf_core::{secret, Isolate};
+use sf_core::policy::Environment;
+use sf_core::ports::{Host, Vars};
+use sf_core::Isolate;
 
 /// In-flight requests allowed per isolate on capped routes (CONTRACT.md section 0.6).
 pub const CONCURRENCY_CAP: u32 = 8;
@@ -36,7 +28,7 @@ pub struct Gateway<H: Host> {
 }
 
 /// Releases a concurrency slot when the request ends, however it ends.
-struct InflightLease<'a>(&'a Cell<u32>);
+pub(crate) struct InflightLease<'a>(&'a Cell<u32>);
 
 impl Drop for InflightLease<'_> {
     fn drop(&mut self) {
@@ -83,101 +75,13 @@ impl<H: Host> Gateway<H> {
         self.inflight.get()
     }
 
-    /// Handles one HTTP request. Never panics on input; every answer is JSON
-    /// with `cache-control: no-store`.
-    pub async fn handle(self: &Rc<Self>, req: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
-        match self.route(req).await {
-            Ok(res) => res,
-            Err(err) => error_response(&err),
+    /// Takes a slot of the per-isolate concurrency cap, or `None` when all
+    /// are in use. The slot is given back when the lease drops.
+    pub(crate) fn enter_capped(&self) -> Option<InflightLease<'_>> {
+        if self.inflight.get() >= self.cap {
+            return None;
         }
-    }
-
-    async fn route(
-        self: &Rc<Self>,
-        req: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Vec<u8>>, ApiError> {
-        let started_ms = self.host().clock().now_ms();
-        let (route, param) = match policy::resolve(req.method().as_str(), req.uri().path()) {
-            Some((route, param)) => (route, param.map(str::to_owned)),
-            None => return Err(ApiError::not_found()),
-        };
-        let spec = route.spec();
-
-        let _lease = if spec.concurrency_capped {
-            if self.inflight.get() >= self.cap {
-                return Err(ApiError::budget("Service concurrency limit reached"));
-            }
-            self.inflight.set(self.inflight.get() + 1);
-            Some(InflightLease(&self.inflight))
-        } else {
-            None
-        };
-
-        if let Some(allowed) = spec.environments {
-            let here = self.environment();
-            if !here.is_some_and(|e| allowed.contains(&e)) {
-                return Err(ApiError::not_found());
-            }
-        }
-
-        if req.body().len() > MAX_BODY_BYTES {
-            return Err(ApiError::new(
-                413,
-                ErrorCode::BadRequest,
-                "Request body too large",
-            ));
-        }
-
-        match spec.auth {
-            // Grants travel in the body and the Paris signature covers the raw
-            // body: both are checked by the handler that reads the body.
-            Auth::None | Auth::Grant | Auth::ParisSignature => {}
-            Auth::Bearer => self.check_bearer(&req)?,
-        }
-
-        let cx = RouteCtx {
-            req,
-            param,
-            started_ms,
-        };
-        policy::dispatch_route(&crate::routes::Handlers(self), route, cx).await
-    }
-
-    /// CONTRACT.md section 2.0, with a constant-time token comparison.
-    fn check_bearer(&self, req: &http::Request<Vec<u8>>) -> Result<(), ApiError> {
-        let expected = self
-            .host()
-            .vars()
-            .var("PARIS_DEV_JWT")
-            .map(|s| s.trim().to_owned())
-            .unwrap_or_default();
-        if expected.is_empty() {
-            return Err(ApiError::missing_var("PARIS_DEV_JWT"));
-        }
-        let header = req
-            .headers()
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let Some(token) = secret::bearer_token(header) else {
-            return Err(ApiError::denied(401, "Missing auth token"));
-        };
-        if !secret::ct_eq(token.trim().as_bytes(), expected.as_bytes()) {
-            return Err(ApiError::denied(403, "Invalid auth token"));
-        }
-        Ok(())
-    }
-
-    /// Processes one queue message (events, `sf.command`, l10n jobs).
-    pub async fn consume(
-        self: &Rc<Self>,
-        queue: &str,
-        body: serde_json::Value,
-    ) -> Result<(), ConsumeError> {
-        crate::consumer::consume(self, queue, body).await
-    }
-
-    /// Runs the jobs scheduled for `cron`.
-    pub async fn scheduled(self: &Rc<Self>, cron: &str) {
-        crate::consumer::scheduled(self, cron).await
+        self.inflight.set(self.inflight.get() + 1);
+        Some(InflightLease(&self.inflight))
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod agents;
 pub mod consumer;
+pub mod dispatch;
 pub mod execute;
 pub mod gateway;
 pub mod routes;
