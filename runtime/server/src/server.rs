@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::FutureExt;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -564,6 +564,74 @@ fn body_error(status: u16, message: &str) -> http::Response<Vec<u8>> {
     error_response(&ApiError::new(status, ErrorCode::BadRequest, message))
 }
 
+/// Bytes of an oversized body read and thrown away so the client gets to
+/// read its 413; a body larger than this is cut (the connection closes).
+const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// `413` with `connection: close`: the rest of the body, if any, is not read.
+fn too_large() -> http::Response<Vec<u8>> {
+    let mut res = body_error(413, "Request body too large");
+    res.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    res
+}
+
+enum BodyRead {
+    Complete(Vec<u8>),
+    /// Over the cap; what followed was drained up to [`DRAIN_LIMIT`].
+    TooLarge,
+    Invalid,
+    TimedOut,
+}
+
+/// Reads the body up to `max` bytes within `timeout`. Past `max` it keeps
+/// reading without keeping (up to [`DRAIN_LIMIT`] in all), so the answer is
+/// readable by clients that send the whole body before reading (Node's
+/// `fetch`, Python's urllib).
+async fn read_body(mut body: Incoming, max: usize, timeout: Duration) -> BodyRead {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut total: u64 = 0;
+    let mut over = false;
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) if over => return BodyRead::TooLarge,
+            Err(_) => return BodyRead::TimedOut,
+            Ok(None) => break,
+            Ok(Some(Err(_))) if over => return BodyRead::TooLarge,
+            Ok(Some(Err(_))) => return BodyRead::Invalid,
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        total += data.len() as u64;
+        if !over && buf.len() + data.len() > max {
+            over = true;
+            buf = Vec::new();
+        }
+        if over {
+            if total > DRAIN_LIMIT {
+                return BodyRead::TooLarge;
+            }
+        } else {
+            buf.extend_from_slice(&data);
+        }
+    }
+    if over {
+        BodyRead::TooLarge
+    } else {
+        BodyRead::Complete(buf)
+    }
+}
+
+/// Reads and discards a body (bounded by [`DRAIN_LIMIT`] and `timeout`).
+async fn drain(body: Incoming, timeout: Duration) {
+    let _ = read_body(body, 0, timeout).await;
+}
+
 async fn handle_request(
     gateway: &Rc<Gateway<NativeHost>>,
     spec: &WorkerSpec,
@@ -598,21 +666,25 @@ async fn read_and_dispatch(
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    let expects_continue = parts
+        .headers
+        .get(http::header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"));
     if declared.is_some_and(|n| n > spec.max_body_bytes as u64) {
-        return body_error(413, "Request body too large");
-    }
-    let collected = tokio::time::timeout(
-        spec.body_timeout,
-        Limited::new(body, spec.max_body_bytes).collect(),
-    )
-    .await;
-    let bytes = match collected {
-        Ok(Ok(c)) => c.to_bytes(),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            return body_error(413, "Request body too large");
+        // A client that waits for `100 Continue` never sends the body: answer
+        // now. One that is already sending must be read to the end (within
+        // bounds), or it meets a reset instead of the answer.
+        if !expects_continue && declared.is_some_and(|n| n <= DRAIN_LIMIT) {
+            drain(body, spec.body_timeout).await;
         }
-        Ok(Err(_)) => return body_error(400, "Invalid request body"),
-        Err(_) => return body_error(408, "Request body timeout"),
+        return too_large();
+    }
+    let bytes = match read_body(body, spec.max_body_bytes, spec.body_timeout).await {
+        BodyRead::Complete(b) => b,
+        BodyRead::TooLarge => return too_large(),
+        BodyRead::Invalid => return body_error(400, "Invalid request body"),
+        BodyRead::TimedOut => return body_error(408, "Request body timeout"),
     };
     let req = http::Request::from_parts(parts, bytes.to_vec());
     // The contract answers an unexpected failure with its 500 envelope; a

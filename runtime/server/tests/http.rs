@@ -167,12 +167,14 @@ fn keep_alive_serves_many_requests_on_one_connection() {
 fn oversized_bodies_get_413() {
     let srv = EphemeralServer::start_with([("ENVIRONMENT", "local")], |c| c.max_body_bytes = 1_000)
         .unwrap();
-    // Declared too large: refused before reading.
-    let r = send(
-        srv.addr(),
-        "POST /v1/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1001\r\nConnection: close\r\n\r\n",
+    // Declared too large: refused, the body read and thrown away.
+    let raw = format!(
+        "POST /v1/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1001\r\n\r\n{}",
+        "a".repeat(1001)
     );
+    let r = send(srv.addr(), &raw);
     assert_eq!(r.status, 413);
+    assert_eq!(r.header("connection"), Some("close"));
     assert_eq!(r.body_str(), TOO_LARGE);
     assert_eq!(r.header("cache-control"), Some("no-store"));
     // Chunked (no declared length): refused once the cap is passed.
@@ -187,6 +189,52 @@ fn oversized_bodies_get_413() {
     let raw = format!("POST /v1/nope HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n{body}");
     let r = send(srv.addr(), &raw);
     assert_eq!((r.status, r.body_str()), (404, NOT_FOUND));
+}
+
+/// A client that writes its whole body before reading (Node's `fetch`, Python's
+/// urllib) reads the 413 instead of a reset: the server reads the rest of the
+/// body (up to a bound) before it answers and closes.
+#[test]
+fn a_12_mb_body_gets_a_readable_413() {
+    let srv = server();
+    let body = vec![b'a'; 12 * 1024 * 1024];
+    let mut s = connect(srv.addr());
+    let head = format!(
+        "POST /v1/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&body)
+        .expect("the whole body is accepted, no reset while sending");
+    let r = read_response(&mut s);
+    assert_eq!((r.status, r.body_str()), (413, TOO_LARGE));
+    // Chunked, with no length declared: the same.
+    let mut s = connect(srv.addr());
+    s.write_all(b"POST /v1/execute HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        .unwrap();
+    for piece in body.chunks(1 << 20) {
+        s.write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+            .unwrap();
+        s.write_all(piece).expect("no reset while sending chunks");
+        s.write_all(b"\r\n").unwrap();
+    }
+    s.write_all(b"0\r\n\r\n").unwrap();
+    let r = read_response(&mut s);
+    assert_eq!((r.status, r.body_str()), (413, TOO_LARGE));
+}
+
+/// A client that asks `Expect: 100-continue` gets the 413 at once and never
+/// sends the body.
+#[test]
+fn expect_continue_gets_413_without_sending_the_body() {
+    let srv = server();
+    let mut s = connect(srv.addr());
+    s.write_all(
+        b"POST /v1/execute HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\nExpect: 100-continue\r\n\r\n",
+    )
+    .unwrap();
+    let r = read_response(&mut s);
+    assert_eq!((r.status, r.body_str()), (413, TOO_LARGE));
 }
 
 #[test]
