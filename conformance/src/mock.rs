@@ -48,6 +48,7 @@ pub struct MockUpstream {
     last_body: Arc<Mutex<Option<serde_json::Value>>>,
     routes: Routes,
     seen: Arc<Mutex<Vec<Seen>>>,
+    echo: Arc<AtomicBool>,
 }
 
 impl MockUpstream {
@@ -66,13 +67,15 @@ impl MockUpstream {
         let last_body = Arc::new(Mutex::new(None));
         let routes: Routes = Arc::default();
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
-        let (c, s, st, lb, r, sn) = (
+        let echo = Arc::new(AtomicBool::new(false));
+        let (c, s, st, lb, r, sn, e) = (
             calls.clone(),
             script.clone(),
             stop.clone(),
             last_body.clone(),
             routes.clone(),
             seen.clone(),
+            echo.clone(),
         );
         thread::spawn(move || {
             for conn in listener.incoming() {
@@ -80,8 +83,15 @@ impl MockUpstream {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (c, s, lb, r, sn) = (c.clone(), s.clone(), lb.clone(), r.clone(), sn.clone());
-                thread::spawn(move || serve(conn, &c, &s, &lb, &r, &sn));
+                let (c, s, lb, r, sn, e) = (
+                    c.clone(),
+                    s.clone(),
+                    lb.clone(),
+                    r.clone(),
+                    sn.clone(),
+                    e.clone(),
+                );
+                thread::spawn(move || serve(conn, &c, &s, &lb, &r, &sn, &e));
             }
         });
         Ok(Self {
@@ -92,6 +102,7 @@ impl MockUpstream {
             last_body,
             routes,
             seen,
+            echo,
         })
     }
 
@@ -121,6 +132,12 @@ impl MockUpstream {
                 },
             );
         }
+    }
+    /// Answers each chat call whose last user message ends in a JSON array of
+    /// `{path, value}` items (a localization batch) with the same paths, so
+    /// every batch of a multi-batch job gets a well-formed answer.
+    pub fn echo_batches(&self, on: bool) {
+        self.echo.store(on, Ordering::SeqCst);
     }
     /// Forgets the canned routes and what they received.
     pub fn clear_routes(&self) {
@@ -152,6 +169,7 @@ fn serve(
     last_body: &Mutex<Option<serde_json::Value>>,
     routes: &Mutex<HashMap<(String, String), Canned>>,
     seen: &Mutex<Vec<Seen>>,
+    echo: &AtomicBool,
 ) {
     conn.set_read_timeout(Some(Duration::from_secs(10))).ok();
     let mut buf = Vec::new();
@@ -216,11 +234,16 @@ fn serve(
     if let Ok(mut lb) = last_body.lock() {
         *lb = Some(body.clone());
     }
-    let s = script.lock().map(|s| s.clone()).unwrap_or(Script {
+    let mut s = script.lock().map(|s| s.clone()).unwrap_or(Script {
         content: String::new(),
         status: 500,
         delay_ms: 0,
     });
+    if echo.load(Ordering::SeqCst) {
+        if let Some(items) = batch_items(&body) {
+            s.content = serde_json::Value::Array(items).to_string();
+        }
+    }
     if s.delay_ms > 0 {
         thread::sleep(Duration::from_millis(s.delay_ms));
     }
@@ -245,4 +268,23 @@ fn serve(
         payload
     );
     let _ = conn.write_all(res.as_bytes());
+}
+
+/// The `[{path, ..}]` array that ends the last user message, answered as
+/// `[{path, value}]` with a marker value.
+fn batch_items(body: &serde_json::Value) -> Option<Vec<serde_json::Value>> {
+    let text = body["messages"]
+        .as_array()?
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "user")?["content"]
+        .as_str()?;
+    let start = text.rfind("\n\n[")? + 2;
+    let items: Vec<serde_json::Value> = serde_json::from_str(&text[start..]).ok()?;
+    Some(
+        items
+            .iter()
+            .map(|i| serde_json::json!({"path": i["path"], "value": "Étiquette"}))
+            .collect(),
+    )
 }

@@ -222,6 +222,189 @@ fn a_job_with_a_bad_grant_is_refused_before_it_runs() {
     server.shutdown().expect("shutdown");
 }
 
+/// Starts a local gateway whose Paris, Tokyo and model are `mock`.
+fn local_gateway(mock: &MockUpstream) -> sf_server::ephemeral::EphemeralServer {
+    sf_server::ephemeral::EphemeralServer::start([
+        ("ENVIRONMENT", "local".to_owned()),
+        ("AI_GRANT_HMAC_SECRET", SECRET.to_owned()),
+        ("PARIS_DEV_JWT", BEARER.to_owned()),
+        ("DEEPSEEK_API_KEY", "k".to_owned()),
+        ("DEEPSEEK_BASE_URL", mock.base_url()),
+        ("TOKYO_BASE_URL", mock.base_url()),
+        ("PARIS_BASE_URL", mock.base_url()),
+    ])
+    .expect("server")
+}
+
+fn dispatch(server: &sf_server::ephemeral::EphemeralServer, job: &Value) {
+    let auth = format!("Bearer {BEARER}");
+    let res = request(
+        server.base_url(),
+        "POST",
+        "/v1/l10n",
+        &[
+            ("content-type", "application/json"),
+            ("authorization", &auth),
+        ],
+        job.to_string().as_bytes(),
+    )
+    .expect("dispatch");
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+}
+
+fn job_for(token: &str, widget: &str) -> Value {
+    json!({
+        "v": 1, "agentId": "l10n.instance.v1", "grant": token, "publicId": "wgt_1",
+        "widgetType": widget, "locale": "fr", "baseUpdatedAt": "2026-11-30T10:00:00.000Z",
+        "kind": "curated", "workspaceId": "ws-1"
+    })
+}
+
+fn report_statuses(mock: &MockUpstream) -> Vec<(String, Value)> {
+    mock.seen()
+        .iter()
+        .filter(|s| s.path == REPORT)
+        .map(|s| {
+            let r: Value = serde_json::from_str(&s.body).unwrap_or_default();
+            (
+                r["status"].as_str().unwrap_or_default().to_owned(),
+                r["error"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// Faults on each call: Paris failing the instance read, and a model answering
+/// broken JSON. Each job reports `failed` with the reason; no overlay is written.
+#[test]
+fn faults_end_in_failed_with_a_reason_and_write_nothing() {
+    // Paris answers 500 on the instance.
+    let mock = MockUpstream::start(Script {
+        content: "[]".into(),
+        status: 200,
+        delay_ms: 0,
+    })
+    .expect("mock");
+    mock.route("GET", INSTANCE, 500, r#"{"error":"db down"}"#);
+    mock.route("POST", REPORT, 200, r#"{"ok":true}"#);
+    let server = local_gateway(&mock);
+    // A v2 job: it carries the fingerprint Paris' report needs when the
+    // instance itself cannot be read.
+    let mut job = job_for(&grant(1), "faq");
+    job["v"] = json!(2);
+    job["baseFingerprint"] = json!("fp-known-to-paris");
+    dispatch(&server, &job);
+    assert!(wait_for(&mock, |seen| seen
+        .iter()
+        .any(|s| s.path == REPORT)));
+    std::thread::sleep(Duration::from_millis(200));
+    let reports = report_statuses(&mock);
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0].0, "failed");
+    assert!(
+        reports[0]
+            .1
+            .as_str()
+            .is_some_and(|e| e.contains("Failed to load instance (500)")),
+        "{reports:?}"
+    );
+    assert!(mock.seen().iter().all(|s| s.method != "PUT"));
+    assert_eq!(mock.calls(), 0, "no model call");
+    server.shutdown().expect("shutdown");
+
+    // The model answers text that is not JSON.
+    let mock = MockUpstream::start(Script {
+        content: "Sure! Here are your translations: title = Questions".into(),
+        status: 200,
+        delay_ms: 0,
+    })
+    .expect("mock");
+    mock.route(
+        "GET",
+        "/widgets/faq/localization.json",
+        200,
+        &json!({"v": 1, "paths": [{"path": "title", "type": "string"}]}).to_string(),
+    );
+    mock.route(
+        "GET",
+        INSTANCE,
+        200,
+        &json!({"widgetType": "faq", "config": {"title": "Frequently asked"}}).to_string(),
+    );
+    mock.route("GET", OVERLAY, 404, "{}");
+    mock.route("PUT", OVERLAY, 200, "{}");
+    mock.route("POST", REPORT, 200, r#"{"ok":true}"#);
+    let server = local_gateway(&mock);
+    dispatch(&server, &job_for(&grant(1), "faq"));
+    assert!(wait_for(&mock, |_| report_statuses(&mock).len() >= 2));
+    let reports = report_statuses(&mock);
+    assert_eq!(
+        reports.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        ["running", "failed"],
+        "{reports:?}"
+    );
+    assert!(
+        mock.seen().iter().all(|s| s.method != "PUT"),
+        "no overlay written"
+    );
+    server.shutdown().expect("shutdown");
+}
+
+/// CONTRACT 15.10: Paris mints `maxRequests: 1`; a job of three batches
+/// still succeeds here (the original failed it with 429 on the second batch).
+#[test]
+fn a_multi_batch_job_is_one_request_against_its_grant() {
+    let n = 170; // batches of at most 80 items: 3 model calls
+    let paths: Vec<String> = (0..n).map(|i| format!("items.{i}.label")).collect();
+    let reply: Vec<Value> = paths
+        .iter()
+        .map(|p| json!({"path": p, "value": "Étiquette"}))
+        .collect();
+    // One scripted answer for every call: each batch checks its own path set,
+    // so the mock answers with the paths of the batch it is given.
+    let mock = MockUpstream::start(Script {
+        content: String::new(),
+        status: 200,
+        delay_ms: 0,
+    })
+    .expect("mock");
+    mock.echo_batches(true);
+    let config = json!({"items": (0..n).map(|i| json!({"label": format!("Label {i}")})).collect::<Vec<_>>()});
+    mock.route(
+        "GET",
+        "/widgets/list/localization.json",
+        200,
+        &json!({"v": 1, "paths": [{"path": "items.*.label", "type": "string"}]}).to_string(),
+    );
+    mock.route(
+        "GET",
+        INSTANCE,
+        200,
+        &json!({"widgetType": "list", "config": config}).to_string(),
+    );
+    mock.route("GET", OVERLAY, 404, "{}");
+    mock.route("PUT", OVERLAY, 200, "{}");
+    mock.route("POST", REPORT, 200, r#"{"ok":true}"#);
+    let server = local_gateway(&mock);
+    dispatch(&server, &job_for(&grant(1), "list"));
+    assert!(wait_for(&mock, |_| report_statuses(&mock).len() >= 2));
+    let reports = report_statuses(&mock);
+    assert_eq!(
+        reports.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        ["running", "succeeded"],
+        "{reports:?}"
+    );
+    assert_eq!(mock.calls(), 3, "three batches");
+    let put = mock
+        .seen()
+        .into_iter()
+        .find(|s| s.method == "PUT")
+        .expect("overlay written");
+    let put: Value = serde_json::from_str(&put.body).expect("JSON");
+    assert_eq!(put["ops"].as_array().map(Vec::len), Some(reply.len()));
+    server.shutdown().expect("shutdown");
+}
+
 fn walk(dir: &std::path::Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
