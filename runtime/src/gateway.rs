@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use sf_core::error::{ApiError, ConsumeError, ErrorCode};
 use sf_core::http::{error_response, RouteCtx, MAX_BODY_BYTES};
-use sf_core::policy::{self, Auth, Environment};
+use sf_core::policy::{self, Auth, Environment, Var};
 use sf_core::ports::{Clock, Host, Vars};
 use sf_core::{secret, Isolate};
 
@@ -23,7 +23,7 @@ pub const CONCURRENCY_CAP: u32 = 8;
 /// Overrides [`CONCURRENCY_CAP`]. On Cloudflare a busy isolate is one of many;
 /// a native host has one "isolate" per core, so a self-hosted gateway that
 /// serves more concurrent callers raises this instead of shedding them.
-pub const CONCURRENCY_CAP_VAR: &str = "SF_CONCURRENCY_CAP";
+pub const CONCURRENCY_CAP_VAR: &str = Var::SfConcurrencyCap.name();
 
 /// Per-isolate state shared by every request on this isolate/thread.
 pub struct Gateway<H: Host> {
@@ -148,11 +148,11 @@ impl<H: Host> Gateway<H> {
         let expected = self
             .host()
             .vars()
-            .var("PARIS_DEV_JWT")
+            .var(Var::ParisDevJwt.name())
             .map(|s| s.trim().to_owned())
             .unwrap_or_default();
         if expected.is_empty() {
-            return Err(ApiError::missing_var("PARIS_DEV_JWT"));
+            return Err(ApiError::missing_var(Var::ParisDevJwt.name()));
         }
         let header = req
             .headers()
@@ -179,5 +179,18 @@ impl<H: Host> Gateway<H> {
     /// Runs the jobs scheduled for `cron`.
     pub async fn scheduled(self: &Rc<Self>, cron: &str) {
         crate::consumer::scheduled(self, cron).await
+    }
+}
+
+#[cfg(test)]
+mod var_defaults {
+    use super::*;
+
+    #[test]
+    fn the_policy_default_of_the_cap_is_the_code_default() {
+        assert_eq!(
+            Var::SfConcurrencyCap.default_value(),
+            Some(CONCURRENCY_CAP.to_string().as_str())
+        );
     }
 }
