@@ -297,7 +297,8 @@ fn explain_matches_the_contract_cell_for_cell() {
             "agents",
             "profiles",
             "plans",
-            "routes"
+            "routes",
+            "variables"
         ]
     );
     assert_eq!(v["source"], json!("files"));
