@@ -95,7 +95,7 @@ pub struct Provider {
     pub default_model: S<String>,
     /// Alternative complete credential sets (policy/vars.yaml names).
     #[serde(default)]
-    pub credentials: Option<S<Vec<S<Vec<S<String>>>>>>,
+    pub credentials: Option<S<Vec<CredentialSet>>>,
     /// Models tried after the primary one, from this provider's catalogue.
     #[serde(default)]
     pub fallback_models: Vec<S<String>>,
@@ -253,6 +253,9 @@ pub struct LexClarification {
     pub when_scopes_present: Option<Vec<S<String>>>,
     pub question: String,
 }
+
+/// One alternative of a provider's `credentials`: variable names, all needed.
+pub type CredentialSet = S<Vec<S<String>>>;
 
 /// policy/vars.yaml: every variable and secret the gateway reads.
 #[derive(Debug, Deserialize)]
