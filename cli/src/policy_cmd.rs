@@ -324,5 +324,36 @@ fn table(v: &Value, origin: &Origin) -> String {
         .collect();
     out += "\nroutes\n";
     out += &grid(&["method", "path", "auth", "environments", "capped"], &rows);
+
+    let rows: Vec<Vec<String>> = v["variables"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .map(|r| {
+            let req = r["requiredIn"].as_array().map_or(String::new(), |a| {
+                a.iter().map(s).collect::<Vec<_>>().join(", ")
+            });
+            vec![
+                s(&r["name"]),
+                if r["secret"] == Value::Bool(true) {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
+                if req.is_empty() { "-".into() } else { req },
+                s(&r["feature"]),
+                if r["default"].is_null() {
+                    String::new()
+                } else {
+                    s(&r["default"])
+                },
+            ]
+        })
+        .collect();
+    out += "\nvariables\n";
+    out += &grid(
+        &["name", "secret", "required in", "feature", "default"],
+        &rows,
+    );
     out
 }

@@ -62,25 +62,132 @@ fn warn_missing_settings(dev_vars: Option<&std::path::Path>) {
     let Ok(vars) = sf_server::NativeVars::from_env(dev_vars) else {
         return;
     };
-    for (name, why) in [
-        (
-            "ENVIRONMENT",
-            "routes gated by environment answer 404 and /healthz reports \"unknown\"",
-        ),
-        (
-            "AI_GRANT_HMAC_SECRET",
-            "/v1/execute and /v1/outcome answer 500 until it is set",
-        ),
-        (
-            "PARIS_DEV_JWT",
-            "the internal (bearer) routes answer 500 until it is set",
-        ),
-    ] {
-        let set = sf_core::ports::Vars::var(&vars, name).is_some_and(|v| !v.trim().is_empty());
-        if !set {
-            eprintln!(
-                "sf: warning: {name} is not set: {why} (set it in the environment or in .dev.vars; see .dev.vars.example)"
-            );
+    for w in missing_settings(|n| sf_core::ports::Vars::var(&vars, n)) {
+        eprintln!("{w}");
+    }
+}
+
+/// One warning per variable of policy/vars.yaml required in the configured
+/// `ENVIRONMENT` that is unset or blank (with no usable `ENVIRONMENT`: that,
+/// and the variables every environment requires).
+fn missing_settings(get: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    use sf_core::policy::{Environment, Var};
+    let value = |v: Var| {
+        get(v.name())
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    let mut out = Vec::new();
+    let env_name = value(Var::Environment);
+    let env = env_name.as_deref().and_then(Environment::from_name);
+    let known = Environment::ALL.map(Environment::name).join(", ");
+    let required: Vec<Var> = match env {
+        Some(e) => Var::ALL
+            .into_iter()
+            .filter(|v| v.is_required_in(e))
+            .collect(),
+        None => {
+            let why = match &env_name {
+                None => "is not set".to_owned(),
+                Some(n) => format!("is `{n}`, not one of {known}"),
+            };
+            out.push(format!(
+                "sf: warning: {} {why}: routes gated by environment answer 404 and /healthz reports \"unknown\" ({}); {}",
+                Var::Environment.name(),
+                Var::Environment.description(),
+                where_to_set(Var::Environment)
+            ));
+            Var::ALL
+                .into_iter()
+                .filter(|v| *v != Var::Environment)
+                .filter(|v| Environment::ALL.iter().all(|e| v.is_required_in(*e)))
+                .collect()
         }
+    };
+    let shown_env = env.map_or("every environment".to_owned(), |e| e.name().to_owned());
+    for v in required {
+        if value(v).is_none() {
+            out.push(format!(
+                "sf: warning: {} is not set but is required in {shown_env} ({}): {}; {}",
+                v.name(),
+                v.feature(),
+                v.description(),
+                where_to_set(v)
+            ));
+        }
+    }
+    out
+}
+
+fn where_to_set(v: sf_core::policy::Var) -> String {
+    let cloud = if v.is_secret() {
+        format!("on Cloudflare `wrangler secret put {}`", v.name())
+    } else {
+        "on Cloudflare `[vars]` in wrangler.toml".to_owned()
+    };
+    format!("set it in the environment or in .dev.vars (see .dev.vars.example), {cloud}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missing_settings;
+    use std::collections::HashMap;
+
+    fn warnings(vars: &[(&str, &str)]) -> Vec<String> {
+        let m: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        missing_settings(|n| m.get(n).cloned())
+    }
+
+    #[test]
+    fn warns_for_every_required_variable_of_the_environment() {
+        let w = warnings(&[("ENVIRONMENT", "local")]);
+        assert!(
+            w.iter()
+                .any(|l| l
+                    .contains("AI_GRANT_HMAC_SECRET is not set but is required in local (grants)")),
+            "{w:?}"
+        );
+        assert!(
+            w.iter()
+                .any(|l| l.contains("wrangler secret put PARIS_DEV_JWT")),
+            "{w:?}"
+        );
+        assert!(!w.iter().any(|l| l.contains("DEEPSEEK_API_KEY")), "{w:?}");
+    }
+
+    #[test]
+    fn nothing_to_say_when_everything_is_set() {
+        let all: Vec<(&str, &str)> = sf_core::policy::Var::ALL
+            .iter()
+            .filter(|v| v.is_required_in(sf_core::policy::Environment::Local))
+            .map(|v| {
+                (
+                    v.name(),
+                    if v.name() == "ENVIRONMENT" {
+                        "local"
+                    } else {
+                        "x"
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(warnings(&all), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_unknown_environment_is_named() {
+        let w = warnings(&[("ENVIRONMENT", "staging"), ("AI_GRANT_HMAC_SECRET", " ")]);
+        assert!(
+            w[0].contains("ENVIRONMENT is `staging`, not one of local, dev, prod"),
+            "{w:?}"
+        );
+        assert!(
+            w.iter().any(|l| l
+                .contains("AI_GRANT_HMAC_SECRET is not set but is required in every environment")),
+            "{w:?}"
+        );
     }
 }

@@ -297,7 +297,8 @@ fn explain_matches_the_contract_cell_for_cell() {
             "agents",
             "profiles",
             "plans",
-            "routes"
+            "routes",
+            "variables"
         ]
     );
     assert_eq!(v["source"], json!("files"));
@@ -466,4 +467,33 @@ fn version_names_the_compiled_policy() {
     let version = version.as_str().unwrap_or("?");
     assert!(version.starts_with("pol-"), "{version}");
     assert!(text.contains(version), "{text}");
+}
+
+#[test]
+fn explain_lists_the_variables() {
+    let v = explain(&root());
+    let vars = v["variables"].as_array().cloned().unwrap_or_default();
+    let grant = vars
+        .iter()
+        .find(|x| x["name"] == "AI_GRANT_HMAC_SECRET")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(grant["secret"], true);
+    assert_eq!(
+        grant["requiredIn"],
+        serde_json::json!(["local", "dev", "prod"])
+    );
+    assert_eq!(grant["feature"], "grants");
+    assert_eq!(vars.len(), sf_core::policy::Var::ALL.len());
+    let out = sf(&[
+        "policy",
+        "explain",
+        "--format",
+        "table",
+        "--root",
+        root().to_str().unwrap_or(""),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\nvariables\n"), "{text}");
+    assert!(text.contains("SF_CONCURRENCY_CAP"), "{text}");
 }

@@ -15,6 +15,7 @@ pub mod load;
 pub mod model;
 pub mod raw;
 pub mod skeleton;
+pub mod vars;
 
 use std::path::{Path, PathBuf};
 

@@ -36,6 +36,10 @@ pub struct ProviderDef {
     pub environments: Option<Vec<usize>>,
     pub any_agent_in: Vec<usize>,
     pub models: Vec<usize>,
+    /// Alternative complete credential sets, as indices into `Policy::vars`.
+    pub credential_sets: Vec<Vec<usize>>,
+    /// Models tried after the primary one (indices into `Policy::models`).
+    pub fallback_models: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,6 +220,20 @@ pub struct LexClarification {
     pub question: String,
 }
 
+/// A variable or secret of policy/vars.yaml.
+#[derive(Debug, Clone)]
+pub struct VarDef {
+    pub name: String,
+    pub ident: String,
+    pub secret: bool,
+    /// Indices into `Policy::environments`.
+    pub required_in: Vec<usize>,
+    pub feature: String,
+    pub description: String,
+    pub default: Option<String>,
+    pub example: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub providers: Vec<ProviderDef>,
@@ -238,6 +256,7 @@ pub struct Policy {
     pub routes: Vec<RouteDef>,
     pub jobs: Vec<(String, String)>,
     pub lexicon: Lexicon,
+    pub vars: Vec<VarDef>,
     /// `pol-` + 16 hex of SHA-256 over [`Policy::canonical_json`].
     pub version: String,
 }
@@ -335,6 +354,7 @@ impl Policy {
             "profiles": self.profile_json(),
             "plans": plans,
             "routes": routes,
+            "variables": self.vars_json(),
         })
     }
 
@@ -356,6 +376,8 @@ impl Policy {
                     "grantable": p.grantable,
                     "environments": self.env_names(&p.environments),
                     "anyAgentIn": names(&p.any_agent_in, |i| self.environments[i].name.clone()),
+                    "credentials": p.credential_sets.iter().map(|s| names(s, |i| self.vars[i].name.clone())).collect::<Vec<_>>(),
+                    "fallbackModels": names(&p.fallback_models, |i| self.models[i].name.clone()),
                     "models": p.models.iter().map(|&m| {
                         let m = &self.models[m];
                         json!({"id": m.name, "inputUsdPer1m": m.input_usd_per_1m, "outputUsdPer1m": m.output_usd_per_1m})
@@ -406,6 +428,7 @@ impl Policy {
             "handlers": self.routes.iter().map(|r| r.handler.clone()).collect::<Vec<_>>(),
             "scheduledJobs": self.jobs.iter().map(|(c, j)| json!([c, j])).collect::<Vec<_>>(),
             "dictionaryHash": self.lexicon.hash,
+            "vars": explain["variables"],
         })
     }
 }

@@ -93,6 +93,12 @@ pub struct Provider {
     #[serde(default)]
     pub model_var: Option<S<String>>,
     pub default_model: S<String>,
+    /// Alternative complete credential sets (policy/vars.yaml names).
+    #[serde(default)]
+    pub credentials: Option<S<Vec<CredentialSet>>>,
+    /// Models tried after the primary one, from this provider's catalogue.
+    #[serde(default)]
+    pub fallback_models: Vec<S<String>>,
     #[serde(default)]
     pub grantable: bool,
     #[serde(default)]
@@ -246,4 +252,30 @@ pub struct LexClarification {
     #[serde(default)]
     pub when_scopes_present: Option<Vec<S<String>>>,
     pub question: String,
+}
+
+/// One alternative of a provider's `credentials`: variable names, all needed.
+pub type CredentialSet = S<Vec<S<String>>>;
+
+/// policy/vars.yaml: every variable and secret the gateway reads.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VarsFile {
+    pub vars: Vec<S<Var>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Var {
+    pub name: S<String>,
+    #[serde(default)]
+    pub secret: bool,
+    #[serde(default)]
+    pub required_in: Vec<S<String>>,
+    pub feature: S<String>,
+    pub description: S<String>,
+    #[serde(default)]
+    pub default: Option<S<String>>,
+    #[serde(default)]
+    pub example: Option<S<String>>,
 }

@@ -52,6 +52,7 @@ fn empty() -> Policy {
         routes: Vec::new(),
         jobs: Vec::new(),
         lexicon: Lexicon::default(),
+        vars: Vec::new(),
         version: String::new(),
     }
 }
@@ -106,6 +107,27 @@ fn repair(p: &mut Policy) {
     fix_idents(p.routes.iter_mut().map(|n| &mut n.ident), PLACEHOLDER);
     fix_idents(p.routes.iter_mut().map(|n| &mut n.handler), PLACEHOLDER_FN);
 
+    fix_idents(p.vars.iter_mut().map(|n| &mut n.ident), PLACEHOLDER);
+    if p.vars.is_empty() {
+        p.vars.push(VarDef {
+            name: "<variable>".into(),
+            ident: PLACEHOLDER.into(),
+            secret: false,
+            required_in: Vec::new(),
+            feature: String::new(),
+            description: String::new(),
+            default: None,
+            example: None,
+        });
+    }
+    let (nv, ne) = (p.vars.len(), p.environments.len().max(1));
+    for v in &mut p.vars {
+        keep_valid(&mut v.required_in, ne);
+    }
+    for x in &mut p.providers {
+        x.credential_sets.iter_mut().for_each(|s| keep_valid(s, nv));
+    }
+
     // Every enum needs a variant (`#[repr(u8)]` rejects an empty one).
     if p.environments.is_empty() {
         p.environments.push(named("environment"));
@@ -136,6 +158,8 @@ fn repair(p: &mut Policy) {
             environments: None,
             any_agent_in: Vec::new(),
             models: Vec::new(),
+            credential_sets: Vec::new(),
+            fallback_models: Vec::new(),
         });
     }
     if p.profiles.is_empty() {
@@ -193,6 +217,7 @@ fn repair(p: &mut Policy) {
     for x in &mut p.providers {
         x.default_model = clamp(x.default_model, nm);
         keep_valid(&mut x.models, nm);
+        keep_valid(&mut x.fallback_models, nm);
         keep_valid(&mut x.any_agent_in, ne);
         if let Some(e) = &mut x.environments {
             keep_valid(e, ne);

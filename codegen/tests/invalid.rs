@@ -389,3 +389,94 @@ fn all_errors_are_reported_not_just_the_first() {
         "{d}"
     );
 }
+
+#[test]
+fn unknown_var_reference_suggests_the_declared_one() {
+    expect(
+        "unknown_var_reference",
+        1,
+        "policy/providers.yaml",
+        22,
+        22,
+        "unknown variable `DEEPSEEK_APIKEY`",
+        "did you mean `DEEPSEEK_API_KEY`? (declared in policy/vars.yaml)",
+    );
+}
+
+#[test]
+fn duplicate_var() {
+    expect(
+        "duplicate_var",
+        1,
+        "policy/vars.yaml",
+        179,
+        11,
+        "duplicate variable `SF_SELFTEST`",
+        "already declared at policy/vars.yaml:175:11",
+    );
+}
+
+#[test]
+fn var_not_upper_snake() {
+    expect(
+        "var_not_upper_snake",
+        1,
+        "policy/vars.yaml",
+        46,
+        11,
+        "variable name `sf-concurrency-cap` is not UPPER_SNAKE_CASE",
+        "e.g. `SF_CONCURRENCY_CAP`",
+    );
+}
+
+#[test]
+fn var_unknown_environment() {
+    expect(
+        "var_unknown_environment",
+        1,
+        "policy/vars.yaml",
+        26,
+        30,
+        "unknown environment `production`",
+        "`local`, `dev`, `prod` (declared in policy/environments.yaml)",
+    );
+}
+
+#[test]
+fn secret_with_default() {
+    expect(
+        "secret_with_default",
+        1,
+        "policy/vars.yaml",
+        104,
+        14,
+        "secret `GROQ_API_KEY` has a default",
+        "remove `default`",
+    );
+}
+
+#[test]
+fn fallback_model_not_in_catalogue() {
+    expect(
+        "fallback_model_not_in_catalogue",
+        1,
+        "policy/providers.yaml",
+        37,
+        35,
+        "fallback model `nova-2-pro-v1` is not among the models of provider `openai`",
+        "`gpt-4o-mini`",
+    );
+}
+
+#[test]
+fn credential_set_outside_credential_vars() {
+    expect(
+        "credential_set_outside_credential_vars",
+        1,
+        "policy/providers.yaml",
+        78,
+        24,
+        "`NOVA_MODEL` is in a credential set of provider `amazon` but not in its `credentialVars`",
+        "add `NOVA_MODEL` to `credentialVars`",
+    );
+}

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use sf_core::error::{ApiError, ConsumeError, ErrorCode};
 use sf_core::http::{error_response, RouteCtx, MAX_BODY_BYTES};
-use sf_core::policy::{self, Auth};
+use sf_core::policy::{self, Auth, Var};
 use sf_core::ports::{Clock, Host, Vars};
 use sf_core::secret;
 
@@ -79,11 +79,11 @@ impl<H: Host> Gateway<H> {
         let expected = self
             .host()
             .vars()
-            .var("PARIS_DEV_JWT")
+            .var(Var::ParisDevJwt.name())
             .map(|s| s.trim().to_owned())
             .unwrap_or_default();
         if expected.is_empty() {
-            return Err(ApiError::missing_var("PARIS_DEV_JWT"));
+            return Err(ApiError::missing_var(Var::ParisDevJwt.name()));
         }
         let header = req
             .headers()

@@ -5,7 +5,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use sf_core::policy::Environment;
+use sf_core::policy::{Environment, Var};
 use sf_core::ports::{Host, Vars};
 use sf_core::Isolate;
 
@@ -15,7 +15,7 @@ pub const CONCURRENCY_CAP: u32 = 8;
 /// Overrides [`CONCURRENCY_CAP`]. On Cloudflare a busy isolate is one of many;
 /// a native host has one "isolate" per core, so a self-hosted gateway that
 /// serves more concurrent callers raises this instead of shedding them.
-pub const CONCURRENCY_CAP_VAR: &str = "SF_CONCURRENCY_CAP";
+pub const CONCURRENCY_CAP_VAR: &str = Var::SfConcurrencyCap.name();
 
 /// Per-isolate state shared by every request on this isolate/thread.
 pub struct Gateway<H: Host> {
@@ -83,5 +83,18 @@ impl<H: Host> Gateway<H> {
         }
         self.inflight.set(self.inflight.get() + 1);
         Some(InflightLease(&self.inflight))
+    }
+}
+
+#[cfg(test)]
+mod var_defaults {
+    use super::*;
+
+    #[test]
+    fn the_policy_default_of_the_cap_is_the_code_default() {
+        assert_eq!(
+            Var::SfConcurrencyCap.default_value(),
+            Some(CONCURRENCY_CAP.to_string().as_str())
+        );
     }
 }

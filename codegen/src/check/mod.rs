@@ -3,7 +3,7 @@
 //! when nothing was reported.
 //!
 //! One file per rule group, run in this order (later groups resolve names the
-//! earlier ones declared): [`environments`], [`providers`], [`profiles`],
+//! earlier ones declared): [`environments`], [`vars`], [`providers`], [`profiles`],
 //! [`agents`], [`budgets`], [`routes`], [`lexicon`]; [`names`] holds the rules
 //! every namespace shares.
 
@@ -15,6 +15,7 @@ mod names;
 mod profiles;
 mod providers;
 mod routes;
+mod vars;
 
 pub use lexicon::fnv1a_utf16;
 pub use routes::paths_overlap;
@@ -36,6 +37,7 @@ pub struct Raw {
     pub environments: raw::EnvironmentsFile,
     pub endpoints: raw::EndpointsFile,
     pub lexicon: raw::LexiconFile,
+    pub vars: raw::VarsFile,
 }
 
 /// Parses all files, reporting every file that does not parse.
@@ -59,6 +61,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
     let environments = p!(load::ENVIRONMENTS);
     let endpoints = p!(load::ENDPOINTS);
     let lexicon = p!(load::LEXICON);
+    let vars = p!(load::VARS);
     match (
         agents,
         providers,
@@ -67,6 +70,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
         environments,
         endpoints,
         lexicon,
+        vars,
     ) {
         (
             Some(agents),
@@ -76,6 +80,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
             Some(environments),
             Some(endpoints),
             Some(lexicon),
+            Some(vars),
         ) if errs.is_empty() => Ok(Raw {
             agents,
             providers,
@@ -84,6 +89,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
             environments,
             endpoints,
             lexicon,
+            vars,
         }),
         _ => Err(Diagnostics(errs)),
     }
@@ -123,7 +129,8 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
     let ck = &mut ck;
 
     let (envs, stages) = environments::check(ck, raw);
-    let cat = providers::check(ck, raw, &envs);
+    let vars = vars::check(ck, raw, &envs);
+    let cat = providers::check(ck, raw, &envs, &vars);
     let pr = profiles::check(ck, raw, &cat);
     let mut ag = agents::check(ck, raw, &cat, &pr);
     let bu = budgets::check(ck, raw, &stages, &pr, &mut ag);
@@ -155,6 +162,7 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
         routes: route_defs,
         jobs,
         lexicon,
+        vars: vars.defs,
         version: String::new(),
     };
     if !errs.is_empty() {

@@ -2,6 +2,7 @@
 
 use super::environments::env_list;
 use super::names::{pick, Names};
+use super::vars::{self, Vars};
 use super::{Ck, Raw};
 use crate::diag::unknown_help;
 use crate::ident;
@@ -17,7 +18,7 @@ pub(super) struct Catalogue {
     pub(super) model_defs: Vec<ModelDef>,
 }
 
-pub(super) fn check(ck: &mut Ck, raw: &Raw, envs: &Names) -> Catalogue {
+pub(super) fn check(ck: &mut Ck, raw: &Raw, envs: &Names, vs: &Vars) -> Catalogue {
     let mut provs = Names::new("provider", load::PROVIDERS);
     let mut models = Names::new("model", load::PROVIDERS);
     let mut model_defs: Vec<ModelDef> = Vec::new();
@@ -140,27 +141,17 @@ pub(super) fn check(ck: &mut Ck, raw: &Raw, envs: &Names) -> Catalogue {
                 }
             }
         }
+        // Every variable named here is declared in vars.yaml (see vars::resolve).
         for v in p
             .credential_vars
             .iter()
             .chain(&p.base_url_var)
             .chain(&p.model_var)
         {
-            // Rule: secret and override names are environment variable names (UPPER_SNAKE_CASE).
-            if v.value.is_empty()
-                || !v
-                    .value
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            {
-                ck.err(
-                    load::PROVIDERS,
-                    v.referenced,
-                    format!("`{}` is not an environment variable name", v.value),
-                    Some("use UPPER_SNAKE_CASE, e.g. DEEPSEEK_API_KEY".to_string()),
-                );
-            }
+            vars::resolve(ck, vs, load::PROVIDERS, v);
         }
+        let credential_sets = credential_sets(ck, vs, p);
+        let fallback_models = fallback_models(ck, p, &mine, &model_defs);
         if declared.is_some() {
             prov_defs.push(ProviderDef {
                 name: p.id.value.clone(),
@@ -179,6 +170,8 @@ pub(super) fn check(ck: &mut Ck, raw: &Raw, envs: &Names) -> Catalogue {
                 environments,
                 any_agent_in,
                 models: mine,
+                credential_sets,
+                fallback_models,
             });
         } else {
             // Keep indices aligned with `provs` only for declared providers;
@@ -200,4 +193,96 @@ pub(super) fn check(ck: &mut Ck, raw: &Raw, envs: &Names) -> Catalogue {
         prov_defs,
         model_defs,
     }
+}
+
+/// `credentials` (alternative complete sets), or one set of every credential variable.
+fn credential_sets(ck: &mut Ck, vs: &Vars, p: &crate::raw::Provider) -> Vec<Vec<usize>> {
+    let Some(sets) = &p.credentials else {
+        let one: Vec<usize> = p
+            .credential_vars
+            .iter()
+            .filter_map(|v| vs.names.find(&v.value))
+            .collect();
+        return vec![one];
+    };
+    // Rule: `credentials` lists at least one set (none would make the provider never callable).
+    if sets.value.is_empty() {
+        ck.err(
+            load::PROVIDERS,
+            sets.referenced,
+            format!("provider `{}` has an empty `credentials` list", p.id.value),
+            Some("list the alternative credential sets, or remove `credentials` to require every one of `credentialVars`".to_string()),
+        );
+    }
+    let mut out = Vec::new();
+    for set in &sets.value {
+        // Rule: no empty credential set (it would make the provider always callable, hiding the others).
+        if set.value.is_empty() {
+            ck.err(
+                load::PROVIDERS,
+                set.referenced,
+                format!("empty credential set in provider `{}`", p.id.value),
+                Some("name the variables of this alternative, or remove it".to_string()),
+            );
+        }
+        let mut one = Vec::new();
+        for v in &set.value {
+            let Some(i) = vars::resolve(ck, vs, load::PROVIDERS, v) else {
+                continue;
+            };
+            // Rule: a credential set uses the provider's own credential variables (one list of its secrets).
+            if !p.credential_vars.iter().any(|c| c.value == v.value) {
+                ck.err(
+                    load::PROVIDERS,
+                    v.referenced,
+                    format!(
+                        "`{}` is in a credential set of provider `{}` but not in its `credentialVars`",
+                        v.value, p.id.value
+                    ),
+                    Some(format!("add `{}` to `credentialVars`", v.value)),
+                );
+            }
+            one.push(i);
+        }
+        out.push(one);
+    }
+    out
+}
+
+/// `fallbackModels`, resolved in the provider's own catalogue.
+fn fallback_models(
+    ck: &mut Ck,
+    p: &crate::raw::Provider,
+    mine: &[usize],
+    model_defs: &[ModelDef],
+) -> Vec<usize> {
+    let mut out = Vec::new();
+    for m in &p.fallback_models {
+        // Rule: a fallback model is one of the provider's own models (another provider's model would be sent to the wrong API).
+        let Some(&i) = mine.iter().find(|&&i| model_defs[i].name == m.value) else {
+            let known: Vec<&str> = mine.iter().map(|&i| model_defs[i].name.as_str()).collect();
+            ck.err(
+                load::PROVIDERS,
+                m.referenced,
+                format!(
+                    "fallback model `{}` is not among the models of provider `{}`",
+                    m.value, p.id.value
+                ),
+                Some(unknown_help(&m.value, "model", &known)),
+            );
+            continue;
+        };
+        // Rule: no fallback model listed twice (the second try would be the same call).
+        if out.contains(&i) {
+            ck.err(
+                load::PROVIDERS,
+                m.referenced,
+                format!("fallback model `{}` is listed twice", m.value),
+                Some("remove the second one".to_string()),
+            );
+            continue;
+        }
+        out.push(i);
+    }
+    out
 }

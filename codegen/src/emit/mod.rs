@@ -6,7 +6,7 @@
 //! One file per generated group, emitted in this order: the version
 //! constants (here), [`environments`], [`providers`], [`profiles`],
 //! [`agents`], [`budgets`], [`routes`], [`traits`], [`lexicon`], then the
-//! scheduled jobs ([`routes::jobs`]).
+//! scheduled jobs ([`routes::jobs`]), then [`vars`].
 
 mod agents;
 mod budgets;
@@ -16,6 +16,7 @@ mod profiles;
 mod providers;
 mod routes;
 mod traits;
+mod vars;
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
@@ -148,6 +149,7 @@ pub fn emit(p: &Policy) -> TokenStream {
     let traits = traits::emit(p);
     let lexicon = lexicon::emit(p);
     let jobs = routes::jobs(p);
+    let vars = vars::emit(p);
 
     quote! {
         /// `pol-` + 16 hex of SHA-256 over the canonical policy; stamped into responses and events.
@@ -166,5 +168,6 @@ pub fn emit(p: &Policy) -> TokenStream {
         #traits
         #lexicon
         #jobs
+        #vars
     }
 }

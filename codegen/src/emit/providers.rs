@@ -43,6 +43,17 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
         let es = x.any_agent_in.iter().map(|&i| env(i));
         quote!(&[#(#es),*])
     });
+    let cred_sets = p.providers.iter().map(|x| {
+        let sets = x.credential_sets.iter().map(|s| {
+            let vs = s.iter().map(|&i| super::vars::var(p, i));
+            quote!(&[#(#vs),*])
+        });
+        quote!(&[#(#sets),*])
+    });
+    let fallbacks = p.providers.iter().map(|x| {
+        let ms = x.fallback_models.iter().map(|&i| model(i));
+        quote!(&[#(#ms),*])
+    });
     let prov_models = p.providers.iter().map(|x| {
         let ms = x.models.iter().map(|&i| model(i));
         quote!(&[#(#ms),*])
@@ -105,6 +116,10 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
         }
         /// Its model catalogue, in policy order.
         pub const fn models(self) -> &'static [Model] { match self { #( #pv => #prov_models, )* } }
+        /// Alternative complete credential sets: it can be called when every variable of any one set is set.
+        pub const fn credential_sets(self) -> &'static [&'static [Var]] { match self { #( #pv => #cred_sets, )* } }
+        /// Models tried after the primary one when the grant allows them, in order.
+        pub const fn fallback_models(self) -> &'static [Model] { match self { #( #pv => #fallbacks, )* } }
     }
 
     #model_enum

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::ops::AllowEntry;
 use sf_core::error::ApiError;
+use sf_core::policy::Var;
 use sf_core::ports::{Fetch, Host, Vars};
 
 const TOKYO_TIMEOUT: Duration = Duration::from_millis(5000);
@@ -60,7 +61,13 @@ async fn get_json<F: Fetch>(fetch: &F, url: &str) -> Result<Option<Value>, ApiEr
     let req = http::Request::get(url)
         .header("accept", "application/json")
         .body(Vec::new())
-        .map_err(|_| ApiError::provider(500, "tokyo", "Invalid TOKYO_BASE_URL"))?;
+        .map_err(|_| {
+            ApiError::provider(
+                500,
+                "tokyo",
+                format!("Invalid {}", Var::TokyoBaseUrl.name()),
+            )
+        })?;
     let Ok(res) = fetch.fetch(req, TOKYO_TIMEOUT).await else {
         return Ok(None);
     };
@@ -88,10 +95,16 @@ pub async fn load<H: Host>(
 ) -> Result<Vec<AllowEntry>, ApiError> {
     let base = host
         .vars()
-        .var("TOKYO_BASE_URL")
+        .var(Var::TokyoBaseUrl.name())
         .map(|b| b.trim().trim_end_matches('/').to_owned())
         .filter(|b| !b.is_empty())
-        .ok_or_else(|| ApiError::provider(500, "tokyo", "Missing TOKYO_BASE_URL"))?;
+        .ok_or_else(|| {
+            ApiError::provider(
+                500,
+                "tokyo",
+                format!("Missing {}", Var::TokyoBaseUrl.name()),
+            )
+        })?;
     let dir = format!("{base}/widgets/{}", encode_component(widget_type));
     if let Some(doc) = get_json(host.fetch(), &format!("{dir}/sdr.allowlist.json")).await? {
         return parse_entries(&doc).ok_or_else(invalid);

@@ -16,7 +16,7 @@ pub const TOKYO: &str = "https://tokyo.test";
 
 /// The in-memory host with Tokyo's base URL set.
 pub fn host() -> FakeHost {
-    FakeHost::new().with_var("TOKYO_BASE_URL", TOKYO)
+    FakeHost::new().with_var(sf_core::policy::Var::TokyoBaseUrl.name(), TOKYO)
 }
 
 pub trait FaqAllowlist {

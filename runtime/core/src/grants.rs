@@ -228,7 +228,9 @@ pub fn verify_grant(
     names: &GrantNames<'_>,
 ) -> Result<Grant, ApiError> {
     if secret_is_blank(secret) {
-        return Err(ApiError::missing_var("AI_GRANT_HMAC_SECRET"));
+        return Err(ApiError::missing_var(
+            crate::policy::Var::AiGrantHmacSecret.name(),
+        ));
     }
     // 1. Format: exactly three dot-separated parts, the first `v1`.
     let mut parts = token.split('.');

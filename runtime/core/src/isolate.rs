@@ -5,11 +5,11 @@
 
 use crate::error::ApiError;
 use crate::grants::{self, Grant, GrantNames};
-use crate::policy::{Environment, Profile, Provider};
+use crate::policy::{Environment, Profile, Provider, Var};
 use crate::ports::{Clock, Host, Vars};
 
 /// The secret grants are signed with.
-pub const GRANT_SECRET_VAR: &str = "AI_GRANT_HMAC_SECRET";
+pub const GRANT_SECRET_VAR: &str = Var::AiGrantHmacSecret.name();
 
 /// Values a grant's `ai.profile` may take: the policy's profiles.
 const PROFILE_NAMES: [&str; Profile::ALL.len()] = {
@@ -23,7 +23,7 @@ const PROFILE_NAMES: [&str; Profile::ALL.len()] = {
 };
 
 /// The variable naming the environment (`local`, `dev`, `prod`).
-pub const ENVIRONMENT_VAR: &str = "ENVIRONMENT";
+pub const ENVIRONMENT_VAR: &str = Var::Environment.name();
 
 pub struct Isolate<H: Host> {
     host: H,

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sf_core::error::ConsumeError;
 use sf_core::grants::Grant;
 use sf_core::http::{json_response, RouteCtx};
-use sf_core::policy::Agent;
+use sf_core::policy::{Agent, Var};
 use sf_core::ports::{Blob, Clock, Fetch, FetchError, Host, Kv, Vars};
 use sf_core::{sf_log, Isolate};
 use sf_llm::providers::{ChatMessage, Role};
@@ -66,10 +66,10 @@ impl<'a, H: Host> PortsIo<'a, H> {
         path: &str,
         body: Option<&str>,
     ) -> Result<Reply, IoFailure> {
-        let url = format!("{}{path}", self.base("PARIS_BASE_URL")?);
+        let url = format!("{}{path}", self.base(Var::ParisBaseUrl.name())?);
         let token = self
-            .var("PARIS_DEV_JWT")
-            .ok_or_else(|| IoFailure::Config("Missing PARIS_DEV_JWT".into()))?;
+            .var(Var::ParisDevJwt.name())
+            .ok_or_else(|| IoFailure::Config(format!("Missing {}", Var::ParisDevJwt)))?;
         let mut b = http::Request::builder()
             .method(method)
             .uri(&url)
@@ -122,7 +122,7 @@ impl<H: Host> L10nSource for PortsIo<'_, H> {
     async fn get_localization(&self, widget_type: &str) -> Result<Reply, IoFailure> {
         let url = format!(
             "{}{}",
-            self.base("TOKYO_BASE_URL")?,
+            self.base(Var::TokyoBaseUrl.name())?,
             tokyo_localization_path(widget_type)
         );
         let b = http::Request::builder().method("GET").uri(&url);
@@ -228,10 +228,10 @@ impl<H: Host> L10nIo for PortsIo<'_, H> {
 impl<H: Host> TranslateIo for PortsIo<'_, H> {
     async fn post_responses(&self, body: &str) -> Result<Reply, IoFailure> {
         let key = self
-            .var("OPENAI_API_KEY")
-            .ok_or_else(|| IoFailure::Config("Missing OPENAI_API_KEY".into()))?;
+            .var(Var::OpenaiApiKey.name())
+            .ok_or_else(|| IoFailure::Config(format!("Missing {}", Var::OpenaiApiKey)))?;
         let base = self
-            .var("OPENAI_BASE_URL")
+            .var(Var::OpenaiBaseUrl.name())
             .map(|b| b.trim_end_matches('/').to_owned())
             .unwrap_or_else(|| OPENAI_DEFAULT_BASE.to_owned());
         let b = http::Request::builder()
@@ -242,7 +242,7 @@ impl<H: Host> TranslateIo for PortsIo<'_, H> {
         self.send(b, Some(body), RESPONSES_TIMEOUT, "OpenAI").await
     }
     fn model(&self) -> Option<String> {
-        self.var("OPENAI_MODEL")
+        self.var(Var::OpenaiModel.name())
     }
     async fn put_log(&self, key: &str, body: &str) -> Result<(), IoFailure> {
         self.blob_put(key, body).await

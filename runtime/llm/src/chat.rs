@@ -20,27 +20,13 @@ use crate::providers::{
 use sf_core::error::ApiError;
 use sf_core::grants::Grant;
 use sf_core::isolate::provider_enabled;
-use sf_core::policy::{self, Agent, Environment, Model, Protocol as PolicyProtocol, Provider};
+use sf_core::policy::{self, Agent, Environment, Model, Protocol as PolicyProtocol, Provider, Var};
 use sf_core::ports::{Clock, Counter, Host, Reserve, Vars};
 
 /// Counter lanes of a grant's budget key.
 const LANE_REQUESTS: &str = "requests";
 /// Cost in nano-USD, so budgets of fractions of a cent stay exact integers.
 const LANE_COST: &str = "cost_nusd";
-
-/// Models tried after the primary one when they are allowed (CONTRACT.md 8.2).
-fn preferred_fallbacks(p: Provider) -> &'static [&'static str] {
-    match p {
-        Provider::Openai => &["gpt-4o-mini", "gpt-4o"],
-        Provider::Amazon => &[
-            "amazon.nova-pro-v1:0",
-            "nova-2-pro-v1",
-            "amazon.nova-lite-v1:0",
-            "nova-2-lite-v1",
-        ],
-        _ => &[],
-    }
-}
 
 const MAX_MODELS_PER_PROVIDER: usize = 4;
 const MAX_PAIRS: usize = 6;
@@ -103,15 +89,17 @@ fn var<H: Host>(host: &H, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Whether the provider has what it needs to be called (CONTRACT.md 8.1).
+/// Whether the provider has what it needs to be called (CONTRACT.md 8.1):
+/// every variable of one of its credential sets (policy/providers.yaml
+/// `credentials`, e.g. Amazon's `NOVA_API_KEY` or the three Bedrock ones).
 pub fn has_credentials<H: Host>(host: &H, p: Provider) -> bool {
-    if p == Provider::Amazon {
-        return var(host, "NOVA_API_KEY").is_some()
-            || (var(host, "AMAZON_BEDROCK_ACCESS_KEY_ID").is_some()
-                && var(host, "AMAZON_BEDROCK_SECRET_ACCESS_KEY").is_some()
-                && var(host, "AMAZON_BEDROCK_REGION").is_some());
-    }
-    p.credential_vars().iter().all(|v| var(host, v).is_some())
+    credentials_complete(p, |name| var(host, name).is_some())
+}
+
+fn credentials_complete(p: Provider, is_set: impl Fn(&str) -> bool) -> bool {
+    p.credential_sets()
+        .iter()
+        .any(|set| set.iter().all(|v| is_set(v.name())))
 }
 
 /// The model used when neither the grant nor the profile names one: the
@@ -224,8 +212,9 @@ pub fn plan_calls<H: Host>(scope: &LlmScope<'_, H>) -> Result<Vec<(Provider, Str
                 push(m);
             }
         }
-        for m in preferred_fallbacks(p) {
-            push(m);
+        // Models tried after the primary one when allowed (CONTRACT.md 8.2).
+        for m in p.fallback_models() {
+            push(m.name());
         }
         if let Some(c) = cfg {
             push(&c.default_model);
@@ -299,28 +288,29 @@ pub fn target_for<H: Host>(host: &H, p: Provider) -> ProviderTarget {
             t.path_style = OpenAiPath::Nova;
             if t.api_key.is_none() {
                 let creds = (
-                    var(host, "AMAZON_BEDROCK_ACCESS_KEY_ID"),
-                    var(host, "AMAZON_BEDROCK_SECRET_ACCESS_KEY"),
-                    var(host, "AMAZON_BEDROCK_REGION"),
+                    var(host, Var::AmazonBedrockAccessKeyId.name()),
+                    var(host, Var::AmazonBedrockSecretAccessKey.name()),
+                    var(host, Var::AmazonBedrockRegion.name()),
                 );
                 if let (Some(access_key_id), Some(secret_access_key), Some(region)) = creds {
                     t.protocol = Protocol::BedrockConverse;
-                    t.base_url = var(host, "AMAZON_BEDROCK_ENDPOINT").unwrap_or_else(|| {
-                        format!("https://bedrock-runtime.{region}.amazonaws.com")
-                    });
+                    t.base_url =
+                        var(host, Var::AmazonBedrockEndpoint.name()).unwrap_or_else(|| {
+                            format!("https://bedrock-runtime.{region}.amazonaws.com")
+                        });
                     t.bedrock = Some(AwsCredentials {
                         access_key_id,
                         secret_access_key,
-                        session_token: var(host, "AMAZON_BEDROCK_SESSION_TOKEN"),
+                        session_token: var(host, Var::AmazonBedrockSessionToken.name()),
                         region,
                     });
                 }
             }
         }
         _ if protocol == Protocol::WorkersAi => {
-            t.account_id = var(host, "CLOUDFLARE_ACCOUNT_ID");
-            t.api_key_var = "CLOUDFLARE_API_TOKEN".to_owned();
-            t.api_key = var(host, "CLOUDFLARE_API_TOKEN");
+            t.account_id = var(host, Var::CloudflareAccountId.name());
+            t.api_key_var = Var::CloudflareApiToken.name().to_owned();
+            t.api_key = var(host, Var::CloudflareApiToken.name());
         }
         _ => {}
     }
@@ -459,4 +449,69 @@ pub fn usage_json(reply: &LlmReply, latency_ms: u64, with_cost: bool) -> serde_j
         u["costUsd"] = serde_json::json!(reply.cost_usd);
     }
     u
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    fn complete(p: Provider, set: &[&str]) -> bool {
+        credentials_complete(p, |n| set.contains(&n))
+    }
+
+    #[test]
+    fn amazon_needs_the_nova_key_or_all_three_bedrock_vars() {
+        let a = Provider::Amazon;
+        assert!(complete(a, &["NOVA_API_KEY"]));
+        assert!(complete(
+            a,
+            &[
+                "AMAZON_BEDROCK_ACCESS_KEY_ID",
+                "AMAZON_BEDROCK_SECRET_ACCESS_KEY",
+                "AMAZON_BEDROCK_REGION"
+            ]
+        ));
+        assert!(!complete(
+            a,
+            &["AMAZON_BEDROCK_ACCESS_KEY_ID", "AMAZON_BEDROCK_REGION"]
+        ));
+        assert!(!complete(a, &["AMAZON_BEDROCK_SESSION_TOKEN"]));
+    }
+
+    #[test]
+    fn other_providers_need_every_credential_var() {
+        assert!(complete(Provider::Local, &[]));
+        assert!(complete(Provider::Deepseek, &["DEEPSEEK_API_KEY"]));
+        assert!(!complete(Provider::Deepseek, &[]));
+        assert!(!complete(Provider::WorkersAi, &["CLOUDFLARE_API_TOKEN"]));
+        assert!(complete(
+            Provider::WorkersAi,
+            &["CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID"]
+        ));
+    }
+
+    #[test]
+    fn fallback_models_are_the_contract_lists() {
+        let names =
+            |p: Provider| -> Vec<&str> { p.fallback_models().iter().map(|m| m.name()).collect() };
+        assert_eq!(names(Provider::Openai), ["gpt-4o-mini", "gpt-4o"]);
+        assert_eq!(
+            names(Provider::Amazon),
+            [
+                "amazon.nova-pro-v1:0",
+                "nova-2-pro-v1",
+                "amazon.nova-lite-v1:0",
+                "nova-2-lite-v1"
+            ]
+        );
+        for p in [
+            Provider::Deepseek,
+            Provider::Anthropic,
+            Provider::Groq,
+            Provider::WorkersAi,
+            Provider::Local,
+        ] {
+            assert!(p.fallback_models().is_empty(), "{p}");
+        }
+    }
 }

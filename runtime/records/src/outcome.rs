@@ -11,6 +11,7 @@ use sf_core::commands::{self, Command};
 use sf_core::error::{ApiError, Issue};
 use sf_core::http::parse_json_body;
 use sf_core::http::{json_response, RouteCtx};
+use sf_core::policy::Var;
 use sf_core::ports::{Host, Sql, SqlStatement, SqlValue, Vars};
 use sf_core::{grants, time_fmt};
 
@@ -121,10 +122,10 @@ pub async fn handle<H: Host>(host: &H, cx: RouteCtx) -> Result<http::Response<Ve
         .ok_or_else(|| ApiError::denied(401, "Missing signature"))?;
     let secret = host
         .vars()
-        .var("AI_GRANT_HMAC_SECRET")
+        .var(Var::AiGrantHmacSecret.name())
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::missing_var("AI_GRANT_HMAC_SECRET"))?;
+        .ok_or_else(|| ApiError::missing_var(Var::AiGrantHmacSecret.name()))?;
     if !grants::verify_outcome_signature(&secret, cx.req.body(), sig) {
         return Err(ApiError::denied(403, "Invalid signature"));
     }

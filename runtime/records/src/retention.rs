@@ -16,16 +16,16 @@
 //! one prefix per agent of the policy: keys under a prefix list in day order,
 //! so the oldest come first and the job stops at the first key it keeps.
 
-use sf_core::policy::Agent;
+use sf_core::policy::{Agent, Var};
 use sf_core::ports::{Blob, Clock, Host, Vars};
 use sf_core::time_fmt::utc_day;
 use sf_core::Isolate;
 
-pub const RETENTION_DAYS_VAR: &str = "SF_RAW_LOG_RETENTION_DAYS";
+pub const RETENTION_DAYS_VAR: &str = Var::SfRawLogRetentionDays.name();
 pub const DEFAULT_RAW_LOG_RETENTION_DAYS: u32 = 30;
 /// Bounds one run (Workers cap the subrequests of a scheduled invocation);
 /// what is left is deleted by the next run. Override with `SF_RETENTION_MAX_DELETES`.
-pub const MAX_DELETES_VAR: &str = "SF_RETENTION_MAX_DELETES";
+pub const MAX_DELETES_VAR: &str = Var::SfRetentionMaxDeletes.name();
 pub const DEFAULT_MAX_DELETES_PER_RUN: u64 = 1_000;
 const LIST_PAGE: usize = 200;
 
@@ -133,5 +133,23 @@ mod tests {
         assert!(!is_day("2026-11-2"));
         assert!(!is_day("2026_11_22"));
         assert!(!is_day("x026-11-22"));
+    }
+}
+
+#[cfg(test)]
+mod var_defaults {
+    use super::*;
+
+    #[test]
+    fn policy_defaults_are_the_code_defaults() {
+        let d = |v: Var| v.default_value().map(str::to_owned);
+        assert_eq!(
+            d(Var::SfRawLogRetentionDays),
+            Some(DEFAULT_RAW_LOG_RETENTION_DAYS.to_string())
+        );
+        assert_eq!(
+            d(Var::SfRetentionMaxDeletes),
+            Some(DEFAULT_MAX_DELETES_PER_RUN.to_string())
+        );
     }
 }

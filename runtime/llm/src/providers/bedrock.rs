@@ -16,6 +16,7 @@ use super::{
     ProviderTarget, Role,
 };
 use sf_core::error::ApiError;
+use sf_core::policy::Var;
 
 /// Bare ids (no vendor prefix, e.g. `nova-2-lite-v1`) become
 /// `amazon.{id}:0`; ids that already name a vendor (`amazon.nova-pro-v1:0`,
@@ -59,16 +60,16 @@ pub(super) fn build(
     let creds = target
         .bedrock
         .as_ref()
-        .ok_or_else(|| missing("AMAZON_BEDROCK_ACCESS_KEY_ID"))?;
+        .ok_or_else(|| missing(Var::AmazonBedrockAccessKeyId.name()))?;
     if creds.access_key_id.trim().is_empty() {
-        return Err(missing("AMAZON_BEDROCK_ACCESS_KEY_ID"));
+        return Err(missing(Var::AmazonBedrockAccessKeyId.name()));
     }
     if creds.secret_access_key.trim().is_empty() {
-        return Err(missing("AMAZON_BEDROCK_SECRET_ACCESS_KEY"));
+        return Err(missing(Var::AmazonBedrockSecretAccessKey.name()));
     }
     let region = creds.region.trim();
     if region.is_empty() {
-        return Err(missing("AMAZON_BEDROCK_REGION"));
+        return Err(missing(Var::AmazonBedrockRegion.name()));
     }
     let base = match target.base() {
         "" => format!("https://bedrock-runtime.{region}.amazonaws.com"),
