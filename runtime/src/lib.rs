@@ -10,6 +10,7 @@ pub mod agents;
 pub mod consumer;
 pub mod execute;
 pub mod gateway;
+pub mod pages;
 pub mod routes;
 
 pub use gateway::Gateway;
