@@ -35,6 +35,9 @@ pub mod preview;
 pub mod record;
 pub mod sources;
 
+#[cfg(test)]
+mod tests;
+
 /// One page as the reader fetched it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
