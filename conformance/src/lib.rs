@@ -18,6 +18,7 @@
 pub mod http;
 pub mod l10n;
 pub mod mock;
+pub mod personalization;
 pub mod worker;
 
 use std::path::PathBuf;
@@ -504,6 +505,11 @@ pub fn run(cfg: &Config<'_>) -> Report {
                 report.record(name, case(&suite));
             }
             for (name, case) in l10n::cases(&cfg.base_url, &cfg.bearer, cfg.mock) {
+                report.record(name, case());
+            }
+            for (name, case) in
+                personalization::cases(&cfg.base_url, &cfg.secret, &cfg.bearer, cfg.mock)
+            {
                 report.record(name, case());
             }
             if kind == HostKind::Worker {

@@ -40,6 +40,8 @@ fn native_host_passes_the_conformance_suite() {
     for l10n in [
         "l10n plan from a config",
         "l10n translate through the Responses API",
+        "personalization preview: Paris' body without v/kind, polled to completed with the model's overrides",
+        "personalization onboarding: the profile is POSTed to Paris with the internal service header",
     ] {
         assert!(
             report.passed.iter().any(|p| p == l10n),

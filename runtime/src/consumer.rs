@@ -13,6 +13,7 @@ use sf_core::error::ConsumeError;
 use sf_core::policy;
 use sf_core::ports::Host;
 use sf_core::sf_log;
+use sf_personalization::record::Kind;
 use sf_records::{events, outcome, retention};
 
 use crate::gateway::Gateway;
@@ -23,7 +24,7 @@ pub use sf_records::events::redact_for_dead_letter;
 
 pub async fn consume<H: Host>(
     gw: &Rc<Gateway<H>>,
-    queue: &str,
+    _queue: &str,
     body: Value,
 ) -> Result<(), ConsumeError> {
     if commands::is_command_shaped(&body) {
@@ -36,11 +37,23 @@ pub async fn consume<H: Host>(
                     .await
                     .map_err(|e| ConsumeError::Retry(e.message))
             }
-            Command::PreviewEnqueue | Command::OnboardingEnqueue => {
-                Err(ConsumeError::Reject(format!(
-                    "command {} is not served by this gateway yet (queue {queue})",
-                    command.name()
-                )))
+            Command::PreviewEnqueue => {
+                sf_personalization::jobs::consume(
+                    gw.isolate(),
+                    Kind::Preview,
+                    &crate::pages::readers(gw.isolate()),
+                    payload,
+                )
+                .await
+            }
+            Command::OnboardingEnqueue => {
+                sf_personalization::jobs::consume(
+                    gw.isolate(),
+                    Kind::Onboarding,
+                    &crate::pages::readers(gw.isolate()),
+                    payload,
+                )
+                .await
             }
         };
     }

@@ -11,6 +11,7 @@ pub mod consumer;
 pub mod dispatch;
 pub mod execute;
 pub mod gateway;
+pub mod pages;
 pub mod routes;
 
 pub use gateway::Gateway;

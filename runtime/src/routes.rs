@@ -10,22 +10,13 @@ use sf_core::error::{ApiError, ErrorCode};
 use sf_core::http::{decode_param, json_response, RouteCtx, RouteOut};
 use sf_core::policy::RouteHandlers;
 use sf_core::ports::{Clock, Host, Kv};
+use sf_personalization::record::Kind;
 
 use crate::gateway::Gateway;
 
 pub struct Handlers<'a, H: Host>(pub &'a Rc<Gateway<H>>);
 
 type Out = RouteOut;
-
-/// Routes whose agents are not served by this build answer after their auth
-/// and environment gates, with a clear status instead of a silent 404.
-fn not_served(what: &str) -> Out {
-    Err(ApiError::provider(
-        501,
-        "sanfrancisco",
-        format!("{what} is not served by this gateway build yet"),
-    ))
-}
 
 /// `GET /v1/personalization/{kind}/{jobId}` (CONTRACT.md 2.5, 2.7).
 async fn job_status<H: Host>(gw: &Gateway<H>, kind: &str, cx: RouteCtx) -> Out {
@@ -78,14 +69,16 @@ impl<H: Host> RouteHandlers for Handlers<'_, H> {
     async fn outcome(&self, cx: RouteCtx) -> Out {
         sf_records::outcome::handle(self.0.host(), cx).await
     }
-    async fn personalization_preview(&self, _cx: RouteCtx) -> Out {
-        not_served("Personalization preview")
+    async fn personalization_preview(&self, cx: RouteCtx) -> Out {
+        let iso = self.0.isolate();
+        sf_personalization::jobs::route(iso, Kind::Preview, crate::pages::readers(iso), cx).await
     }
     async fn personalization_preview_status(&self, cx: RouteCtx) -> Out {
         job_status(self.0, "preview", cx).await
     }
-    async fn personalization_onboarding(&self, _cx: RouteCtx) -> Out {
-        not_served("Personalization onboarding")
+    async fn personalization_onboarding(&self, cx: RouteCtx) -> Out {
+        let iso = self.0.isolate();
+        sf_personalization::jobs::route(iso, Kind::Onboarding, crate::pages::readers(iso), cx).await
     }
     async fn personalization_onboarding_status(&self, cx: RouteCtx) -> Out {
         job_status(self.0, "onboarding", cx).await

@@ -56,6 +56,16 @@ fn resolve_location(base: &ParsedUrl, loc: &str) -> Option<String> {
     Some(format!("{origin}{dir}{loc}"))
 }
 
+/// One document as fetched: the final URL, the body (cut at the caller's
+/// limit) and whether it is HTML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub final_url: String,
+    pub body: String,
+    pub is_html: bool,
+    pub truncated: bool,
+}
+
 /// Reads one public page: guard on every hop, at most [`MAX_REDIRECTS`]
 /// redirects, one deadline for the whole exchange, HTML or plain text only,
 /// at most [`MAX_PAGE_BYTES`] bytes.
@@ -65,6 +75,29 @@ pub async fn fetch_page<F: Fetch, C: Clock>(
     url: &str,
     timeout_ms: u64,
 ) -> Result<Page, PageError> {
+    let doc = fetch_document(fetch, clock, url, timeout_ms, MAX_PAGE_BYTES).await?;
+    let (title, text) = if doc.is_html {
+        html_to_text(&doc.body)
+    } else {
+        (None, collapse_ws(&doc.body))
+    };
+    Ok(Page {
+        final_url: doc.final_url,
+        title,
+        text,
+        truncated: doc.truncated,
+    })
+}
+
+/// [`fetch_page`] without the conversion to text, cut at `max_bytes`: for
+/// readers that want the page's head as well as its words.
+pub async fn fetch_document<F: Fetch, C: Clock>(
+    fetch: &F,
+    clock: &C,
+    url: &str,
+    timeout_ms: u64,
+    max_bytes: usize,
+) -> Result<Document, PageError> {
     let deadline = clock.now_ms().saturating_add(timeout_ms.max(250));
     let mut current = url.to_owned();
     for hop in 0..=MAX_REDIRECTS {
@@ -127,21 +160,15 @@ pub async fn fetch_page<F: Fetch, C: Clock>(
             return Err(PageError::Failed(format!("content type {ctype}")));
         }
         let body = res.into_body();
-        let truncated = body.len() > MAX_PAGE_BYTES;
-        let body = &body[..body.len().min(MAX_PAGE_BYTES)];
+        let truncated = body.len() > max_bytes;
+        let body = &body[..body.len().min(max_bytes)];
         if body.is_empty() {
             return Err(PageError::Failed("empty body".into()));
         }
-        let raw = String::from_utf8_lossy(body);
-        let (title, text) = if is_html {
-            html_to_text(&raw)
-        } else {
-            (None, collapse_ws(&raw))
-        };
-        return Ok(Page {
+        return Ok(Document {
             final_url: target,
-            title,
-            text,
+            body: String::from_utf8_lossy(body).into_owned(),
+            is_html,
             truncated,
         });
     }
