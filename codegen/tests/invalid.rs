@@ -321,7 +321,7 @@ fn model_without_price() {
         "model_without_price",
         1,
         "policy/providers.yaml",
-        35,
+        43,
         15,
         "model `gpt-4o` has no outputUsdPer1m",
         "add `outputUsdPer1m:",
