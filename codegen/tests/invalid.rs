@@ -67,10 +67,10 @@ fn unknown_field_suggests_the_right_one() {
 
 #[test]
 fn duplicate_agent_id() {
-    // The second error is the budgets row of the agent that lost its id.
+    // The other errors are the budgets row and the prompt of the agent that lost its id.
     expect(
         "duplicate_agent_id",
-        2,
+        3,
         "agents.yaml",
         33,
         9,
@@ -388,4 +388,93 @@ fn all_errors_are_reported_not_just_the_first() {
         ],
         "{d}"
     );
+}
+
+#[test]
+fn cron_naming_an_undeclared_job() {
+    expect(
+        "cron_undeclared_job",
+        1,
+        "policy/jobs.yaml",
+        17,
+        31,
+        "unknown job `retension`",
+        "did you mean `retention`?",
+    );
+}
+
+#[test]
+fn cron_field_out_of_range() {
+    expect(
+        "invalid_cron",
+        1,
+        "policy/jobs.yaml",
+        17,
+        13,
+        "invalid cron expression `0 25 * * *`: hour `25`: 25 is outside 0-23",
+        "minute (0-59) hour (0-23)",
+    );
+}
+
+#[test]
+fn queue_kind_naming_an_undeclared_queue() {
+    expect(
+        "kind_unknown_queue",
+        1,
+        "policy/queues.yaml",
+        29,
+        36,
+        "unknown queue `l10m`",
+        "did you mean `l10n`?",
+    );
+}
+
+#[test]
+fn command_declared_twice() {
+    expect(
+        "duplicate_command",
+        1,
+        "policy/queues.yaml",
+        28,
+        76,
+        "command `personalization.preview.enqueue` is declared twice",
+        "already declared at policy/queues.yaml:27:",
+    );
+}
+
+#[test]
+fn prompt_file_missing() {
+    expect(
+        "prompt_file_missing",
+        1,
+        "policy/prompts.yaml",
+        9,
+        63,
+        "prompt file `policy/prompts/sdr-copilot.md` not found",
+        "create `policy/prompts/sdr-copilot.md`",
+    );
+}
+
+#[test]
+fn prompt_for_an_unknown_agent() {
+    expect(
+        "prompt_unknown_agent",
+        1,
+        "policy/prompts.yaml",
+        9,
+        14,
+        "unknown agent `sdr.copilott`",
+        "did you mean `sdr.copilot`?",
+    );
+}
+
+#[test]
+fn code_completeness_cases_have_a_sound_policy() {
+    // These fail in Rust (a job without a runner, a kind without a consumer),
+    // not in the policy: the trybuild .stderr shows the missing trait item.
+    for name in ["job_without_runner", "kind_without_consumer"] {
+        if let Err(d) = sf_codegen::compile(&case(name)) {
+            panic!("`{name}` must compile as a policy:\n{d}");
+        }
+    }
 }

@@ -33,7 +33,7 @@ fn the_same_policy_compiles_from_memory() {
         .sources
         .files
         .iter()
-        .map(|f| (f.rel, f.text.as_str()))
+        .map(|f| (f.rel.as_str(), f.text.as_str()))
         .collect();
     assert_eq!(files.len(), sf_codegen::load::FILES.len());
     let m = match sf_codegen::compile_sources(&files) {
