@@ -301,6 +301,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    #[test]
+    fn system_prompts_come_from_the_policy_files() {
+        // The SDR text names the delimiters the user message uses.
+        assert!(SDR_SYSTEM.contains(PAGE_OPEN) && SDR_SYSTEM.contains(PAGE_CLOSE));
+        let p = system_prompt(Role::Cs, "de");
+        assert!(p.starts_with("You are the editing assistant of a widget editor."));
+        assert!(p.ends_with("\nAll user-visible strings MUST be in locale: de."));
+        assert!(!p.contains("\n\n"));
+    }
+
     fn cfg() -> Map<String, Value> {
         json!({"title":"FAQ","sections":[{"faqs":[{"question":"Q1","answer":"A1"},{"question":"Q2"}]}]})
             .as_object()
