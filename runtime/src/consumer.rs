@@ -38,12 +38,15 @@ pub fn queue_of(name: &str) -> Option<Queue> {
     Queue::from_queue_name(name).map(|(q, _)| q)
 }
 
+/// An `sf.command` payload.
+pub type Payload<'a> = &'a Map<String, Value>;
+
 /// The kind of `body` arriving on `queue`, with its command payload. A
 /// malformed or unknown `sf.command` is rejected with the envelope error.
 pub fn classify<'a>(
     queue: &str,
     body: &'a Value,
-) -> Result<(QueueKind, Option<&'a Map<String, Value>>), ConsumeError> {
+) -> Result<(QueueKind, Option<Payload<'a>>), ConsumeError> {
     let (envelope, command, payload) = if commands::is_command_shaped(body) {
         let (c, p) = commands::parse(body).map_err(|e| ConsumeError::Reject(e.message))?;
         (Envelope::Command, Some(c), Some(p))
