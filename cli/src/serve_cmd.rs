@@ -31,9 +31,9 @@ pub fn run(args: ServeArgs) -> i32 {
         data_dir: args.data_dir,
         dev_vars_path: Some(args.dev_vars),
         log_requests: !args.quiet,
-        scheduled_jobs: sf_core::policy::SCHEDULED_JOBS
+        scheduled_jobs: sf_core::policy::SCHEDULE
             .iter()
-            .map(|(cron, job)| ((*cron).to_owned(), (*job).to_owned()))
+            .map(|e| (e.cron.to_owned(), e.job.name().to_owned()))
             .collect(),
         ..sf_server::ServeConfig::default()
     };

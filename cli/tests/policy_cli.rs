@@ -318,6 +318,19 @@ fn broken_copy(tag: &str, file: &str, from: &str, to: &str) -> PathBuf {
     {
         files.push(format!("policy/{}", e.file_name().to_string_lossy()));
     }
+    // The prompt texts prompts.yaml references.
+    std::fs::create_dir_all(dir.join("policy/prompts")).unwrap_or_default();
+    for e in std::fs::read_dir(src.join("policy/prompts"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        files.push(format!(
+            "policy/prompts/{}",
+            e.file_name().to_string_lossy()
+        ));
+    }
+    files.retain(|f| !f.ends_with("/prompts"));
     for f in files {
         let text = std::fs::read_to_string(src.join(&f)).unwrap_or_default();
         let text = if f == file {

@@ -13,7 +13,10 @@ pub mod emit;
 pub mod ident;
 pub mod load;
 pub mod model;
+pub mod ops;
+pub mod prompt_files;
 pub mod raw;
+pub mod raw_ops;
 pub mod skeleton;
 pub mod vars;
 
@@ -56,7 +59,7 @@ impl Generated {
                         quote!(#t)
                     }
                 };
-                (f.rel, text)
+                (f.rel.as_str(), text)
             })
             .collect();
         emit::sources(&files)
@@ -80,7 +83,7 @@ impl Generated {
             .iter()
             .map(|f| {
                 let shown = format!("<policy root>/{}", f.rel);
-                (f.rel, quote!(::core::include_str!(#shown)))
+                (f.rel.as_str(), quote!(::core::include_str!(#shown)))
             })
             .collect();
         let items = &self.tokens;

@@ -19,8 +19,11 @@ pub const ENVIRONMENTS: &str = "policy/environments.yaml";
 pub const ENDPOINTS: &str = "policy/endpoints.yaml";
 pub const LEXICON: &str = "policy/lexicon.yaml";
 pub const VARS: &str = "policy/vars.yaml";
+pub const JOBS: &str = "policy/jobs.yaml";
+pub const QUEUES: &str = "policy/queues.yaml";
+pub const PROMPTS: &str = "policy/prompts.yaml";
 
-pub const FILES: [&str; 8] = [
+pub const FILES: [&str; 11] = [
     AGENTS,
     PROVIDERS,
     PROFILES,
@@ -29,6 +32,9 @@ pub const FILES: [&str; 8] = [
     ENDPOINTS,
     LEXICON,
     VARS,
+    JOBS,
+    QUEUES,
+    PROMPTS,
 ];
 
 /// Policy files are small; anything bigger is a mistake or an attack.
@@ -37,7 +43,8 @@ const MAX_EXTENDS_HOPS: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct Source {
-    pub rel: &'static str,
+    /// One of [`FILES`], or a file one of them references (a prompt text).
+    pub rel: String,
     pub abs: PathBuf,
     pub text: String,
 }
@@ -138,13 +145,14 @@ pub fn read_sources(root: &Path) -> Result<Sources, Diagnostics> {
         }
         match std::fs::read_to_string(&abs) {
             Ok(text) => out.files.push(Source {
-                rel,
+                rel: rel.to_string(),
                 abs: abs.canonicalize().unwrap_or(abs),
                 text,
             }),
             Err(e) => errs.push(file_diag(rel, format!("cannot read `{rel}`: {e}"), None)),
         }
     }
+    crate::prompt_files::read_referenced(&roots, &mut out);
     if errs.is_empty() {
         Ok(out)
     } else {
@@ -180,11 +188,12 @@ pub fn memory_sources(files: &[(&str, &str)]) -> Result<Sources, Diagnostics> {
             continue;
         }
         out.files.push(Source {
-            rel,
+            rel: rel.to_string(),
             abs: PathBuf::from(rel),
             text: (*text).to_string(),
         });
     }
+    crate::prompt_files::take_referenced(files, &mut out);
     if errs.is_empty() {
         Ok(out)
     } else {

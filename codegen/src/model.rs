@@ -254,7 +254,8 @@ pub struct Policy {
     pub minibob_plan: usize,
     pub minibob_agent: usize,
     pub routes: Vec<RouteDef>,
-    pub jobs: Vec<(String, String)>,
+    /// Jobs, queues and prompts ([`crate::ops`]).
+    pub ops: crate::ops::Ops,
     pub lexicon: Lexicon,
     pub vars: Vec<VarDef>,
     /// `pol-` + 16 hex of SHA-256 over [`Policy::canonical_json`].
@@ -426,7 +427,7 @@ impl Policy {
             "stages": self.stages.iter().map(|e| e.name.clone()).collect::<Vec<_>>(),
             "routes": explain["routes"],
             "handlers": self.routes.iter().map(|r| r.handler.clone()).collect::<Vec<_>>(),
-            "scheduledJobs": self.jobs.iter().map(|(c, j)| json!([c, j])).collect::<Vec<_>>(),
+            "ops": self.ops.canonical_json(|i| self.environments[i].name.clone(), |i| self.agents[i].name.clone()),
             "dictionaryHash": self.lexicon.hash,
             "vars": explain["variables"],
         })

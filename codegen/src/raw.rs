@@ -180,8 +180,6 @@ pub struct EnvironmentsFile {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EndpointsFile {
     pub routes: Vec<S<Route>>,
-    #[serde(default)]
-    pub scheduled_jobs: Vec<S<Job>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -195,13 +193,6 @@ pub struct Route {
     pub environments: Option<S<Vec<S<String>>>>,
     #[serde(default)]
     pub concurrency_capped: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Job {
-    pub cron: S<String>,
-    pub job: S<String>,
 }
 
 #[derive(Debug, Deserialize)]

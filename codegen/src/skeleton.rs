@@ -50,7 +50,7 @@ fn empty() -> Policy {
         minibob_plan: 0,
         minibob_agent: 0,
         routes: Vec::new(),
-        jobs: Vec::new(),
+        ops: Default::default(),
         lexicon: Lexicon::default(),
         vars: Vec::new(),
         version: String::new(),
@@ -254,6 +254,7 @@ fn repair(p: &mut Policy) {
     p.minibob.resize(p.stages.len(), None);
     p.minibob_plan = clamp(p.minibob_plan, p.plans.len());
     p.minibob_agent = clamp(p.minibob_agent, p.agents.len());
+    crate::ops::repair(&mut p.ops, ne, p.agents.len());
     for r in &mut p.routes {
         keep_valid(&mut r.methods, METHODS.len());
         if r.methods.is_empty() {

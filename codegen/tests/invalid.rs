@@ -67,10 +67,10 @@ fn unknown_field_suggests_the_right_one() {
 
 #[test]
 fn duplicate_agent_id() {
-    // The second error is the budgets row of the agent that lost its id.
+    // The other errors are the budgets row and the prompt of the agent that lost its id.
     expect(
         "duplicate_agent_id",
-        2,
+        3,
         "agents.yaml",
         33,
         9,
@@ -404,6 +404,19 @@ fn unknown_var_reference_suggests_the_declared_one() {
 }
 
 #[test]
+fn cron_naming_an_undeclared_job() {
+    expect(
+        "cron_undeclared_job",
+        1,
+        "policy/jobs.yaml",
+        17,
+        31,
+        "unknown job `retension`",
+        "did you mean `retention`?",
+    );
+}
+
+#[test]
 fn duplicate_var() {
     expect(
         "duplicate_var",
@@ -413,6 +426,19 @@ fn duplicate_var() {
         11,
         "duplicate variable `SF_SELFTEST`",
         "already declared at policy/vars.yaml:175:11",
+    );
+}
+
+#[test]
+fn cron_field_out_of_range() {
+    expect(
+        "invalid_cron",
+        1,
+        "policy/jobs.yaml",
+        17,
+        13,
+        "invalid cron expression `0 25 * * *`: hour `25`: 25 is outside 0-23",
+        "minute (0-59) hour (0-23)",
     );
 }
 
@@ -430,6 +456,19 @@ fn var_not_upper_snake() {
 }
 
 #[test]
+fn queue_kind_naming_an_undeclared_queue() {
+    expect(
+        "kind_unknown_queue",
+        1,
+        "policy/queues.yaml",
+        29,
+        36,
+        "unknown queue `l10m`",
+        "did you mean `l10n`?",
+    );
+}
+
+#[test]
 fn var_unknown_environment() {
     expect(
         "var_unknown_environment",
@@ -443,6 +482,19 @@ fn var_unknown_environment() {
 }
 
 #[test]
+fn command_declared_twice() {
+    expect(
+        "duplicate_command",
+        1,
+        "policy/queues.yaml",
+        28,
+        76,
+        "command `personalization.preview.enqueue` is declared twice",
+        "already declared at policy/queues.yaml:27:",
+    );
+}
+
+#[test]
 fn secret_with_default() {
     expect(
         "secret_with_default",
@@ -452,6 +504,32 @@ fn secret_with_default() {
         14,
         "secret `GROQ_API_KEY` has a default",
         "remove `default`",
+    );
+}
+
+#[test]
+fn prompt_file_missing() {
+    expect(
+        "prompt_file_missing",
+        1,
+        "policy/prompts.yaml",
+        9,
+        63,
+        "prompt file `policy/prompts/sdr-copilot.md` not found",
+        "create `policy/prompts/sdr-copilot.md`",
+    );
+}
+
+#[test]
+fn prompt_for_an_unknown_agent() {
+    expect(
+        "prompt_unknown_agent",
+        1,
+        "policy/prompts.yaml",
+        9,
+        14,
+        "unknown agent `sdr.copilott`",
+        "did you mean `sdr.copilot`?",
     );
 }
 
@@ -479,4 +557,15 @@ fn credential_set_outside_credential_vars() {
         "`NOVA_MODEL` is in a credential set of provider `amazon` but not in its `credentialVars`",
         "add `NOVA_MODEL` to `credentialVars`",
     );
+}
+
+#[test]
+fn code_completeness_cases_have_a_sound_policy() {
+    // These fail in Rust (a job without a runner, a kind without a consumer),
+    // not in the policy: the trybuild .stderr shows the missing trait item.
+    for name in ["job_without_runner", "kind_without_consumer"] {
+        if let Err(d) = sf_codegen::compile(&case(name)) {
+            panic!("`{name}` must compile as a policy:\n{d}");
+        }
+    }
 }

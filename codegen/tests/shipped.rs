@@ -33,9 +33,15 @@ fn the_same_policy_compiles_from_memory() {
         .sources
         .files
         .iter()
-        .map(|f| (f.rel, f.text.as_str()))
+        .map(|f| (f.rel.as_str(), f.text.as_str()))
         .collect();
-    assert_eq!(files.len(), sf_codegen::load::FILES.len());
+    // Every policy file, plus the prompt files prompts.yaml names.
+    for want in sf_codegen::load::FILES {
+        assert!(
+            files.iter().any(|(rel, _)| *rel == want),
+            "{want} not in sources"
+        );
+    }
     let m = match sf_codegen::compile_sources(&files) {
         Ok(m) => m,
         Err(d) => panic!("{d}"),
@@ -73,6 +79,12 @@ fn every_broken_policy_yields_a_parseable_skeleton() {
     let dir = root().join("fixtures/policy/invalid");
     let mut n = 0;
     for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        // These two fail in Rust (a job without a runner, a kind without a
+        // consumer); their policy is sound.
+        let name = e.file_name().to_string_lossy().into_owned();
+        if ["job_without_runner", "kind_without_consumer"].contains(&name.as_str()) {
+            continue;
+        }
         let Err(f) = sf_codegen::compile_or_skeleton(&e.path()) else {
             panic!("{} compiled", e.path().display())
         };

@@ -107,8 +107,14 @@ impl<H: Host> Gateway<H> {
         crate::consumer::consume(self, queue, body).await
     }
 
-    /// Runs the jobs scheduled for `cron`.
+    /// Runs the jobs scheduled for `cron` (policy/jobs.yaml `schedule`).
     pub async fn scheduled(self: &Rc<Self>, cron: &str) {
-        crate::consumer::scheduled(self, cron).await
+        crate::jobs::scheduled(self, cron).await
+    }
+
+    /// Runs one job now, whatever the schedule (operators: `sf`, the hosts).
+    /// A name comes in through `policy::Job::from_name`.
+    pub async fn run_job(self: &Rc<Self>, job: sf_core::policy::Job) -> crate::jobs::JobResult {
+        crate::jobs::run(self, job).await
     }
 }

@@ -1,7 +1,8 @@
 //! San Francisco's composition root: the [`Gateway`] the hosts build once per
 //! isolate (Worker) or thread (native host), table-driven dispatch over the
 //! compiled policy, and the glue that implements the generated traits (one
-//! method per route in `routes`, per agent in `agents`) with the features.
+//! method per route in `routes`, per agent in `agents`, per job in `jobs`,
+//! per queue kind in `consumer`) with the features.
 //!
 //! Features (`sf-llm`, `sf-copilot`, `sf-records`) depend on `sf-core` only;
 //! only this crate knows them all.
@@ -11,6 +12,7 @@ pub mod consumer;
 pub mod dispatch;
 pub mod execute;
 pub mod gateway;
+pub mod jobs;
 pub mod pages;
 pub mod routes;
 

@@ -4,19 +4,23 @@
 //!
 //! One file per rule group, run in this order (later groups resolve names the
 //! earlier ones declared): [`environments`], [`vars`], [`providers`], [`profiles`],
-//! [`agents`], [`budgets`], [`routes`], [`lexicon`]; [`names`] holds the rules
-//! every namespace shares.
+//! [`agents`], [`budgets`], [`routes`], [`lexicon`], [`jobs`], [`queues`],
+//! [`prompts`]; [`names`] holds the rules every namespace shares.
 
 mod agents;
 mod budgets;
 mod environments;
+mod jobs;
 mod lexicon;
 mod names;
 mod profiles;
+mod prompts;
 mod providers;
+mod queues;
 mod routes;
 mod vars;
 
+pub use jobs::check_cron;
 pub use lexicon::fnv1a_utf16;
 pub use routes::paths_overlap;
 
@@ -38,6 +42,14 @@ pub struct Raw {
     pub endpoints: raw::EndpointsFile,
     pub lexicon: raw::LexiconFile,
     pub vars: raw::VarsFile,
+    pub ops: RawOps,
+}
+
+/// jobs.yaml, queues.yaml, prompts.yaml.
+pub struct RawOps {
+    pub jobs: crate::raw_ops::JobsFile,
+    pub queues: crate::raw_ops::QueuesFile,
+    pub prompts: crate::raw_ops::PromptsFile,
 }
 
 /// Parses all files, reporting every file that does not parse.
@@ -62,6 +74,14 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
     let endpoints = p!(load::ENDPOINTS);
     let lexicon = p!(load::LEXICON);
     let vars = p!(load::VARS);
+    let ops = match (p!(load::JOBS), p!(load::QUEUES), p!(load::PROMPTS)) {
+        (Some(jobs), Some(queues), Some(prompts)) => Some(RawOps {
+            jobs,
+            queues,
+            prompts,
+        }),
+        _ => None,
+    };
     match (
         agents,
         providers,
@@ -71,6 +91,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
         endpoints,
         lexicon,
         vars,
+        ops,
     ) {
         (
             Some(agents),
@@ -81,6 +102,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
             Some(endpoints),
             Some(lexicon),
             Some(vars),
+            Some(ops),
         ) if errs.is_empty() => Ok(Raw {
             agents,
             providers,
@@ -90,6 +112,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
             endpoints,
             lexicon,
             vars,
+            ops,
         }),
         _ => Err(Diagnostics(errs)),
     }
@@ -134,8 +157,18 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
     let pr = profiles::check(ck, raw, &cat);
     let mut ag = agents::check(ck, raw, &cat, &pr);
     let bu = budgets::check(ck, raw, &stages, &pr, &mut ag);
-    let (route_defs, jobs) = routes::check(ck, raw, &envs);
+    let route_defs = routes::check(ck, raw, &envs);
     let lexicon = lexicon::check(ck, &raw.lexicon);
+    let (jobs, schedule) = jobs::check(ck, &raw.ops.jobs);
+    let (queues, kinds) = queues::check(ck, &raw.ops.queues, &envs);
+    let prompts = prompts::check(ck, &raw.ops.prompts, &ag);
+    let ops = crate::ops::Ops {
+        jobs,
+        schedule,
+        queues,
+        kinds,
+        prompts,
+    };
 
     let mut errs = std::mem::take(&mut ck.errs);
     errs.sort_by(|a, b| {
@@ -160,7 +193,7 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
         minibob_plan: bu.minibob_plan.unwrap_or(0),
         minibob_agent: bu.minibob_agent.unwrap_or(0),
         routes: route_defs,
-        jobs,
+        ops,
         lexicon,
         vars: vars.defs,
         version: String::new(),

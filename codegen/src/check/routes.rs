@@ -1,4 +1,4 @@
-//! endpoints.yaml: the route table and the scheduled jobs.
+//! endpoints.yaml: the route table.
 
 use serde_saphyr::Location;
 
@@ -10,12 +10,8 @@ use crate::load;
 use crate::model::*;
 use crate::raw::S;
 
-/// The checked routes and the scheduled jobs as (cron, job).
-pub(super) fn check(
-    ck: &mut Ck,
-    raw: &Raw,
-    envs: &Names,
-) -> (Vec<RouteDef>, Vec<(String, String)>) {
+/// The checked routes.
+pub(super) fn check(ck: &mut Ck, raw: &Raw, envs: &Names) -> Vec<RouteDef> {
     let mut routes_ns = Names::new("route", load::ENDPOINTS);
     let mut handler_ns = Names::new("route handler", load::ENDPOINTS);
     let mut route_defs: Vec<RouteDef> = Vec::new();
@@ -101,21 +97,7 @@ pub(super) fn check(
             );
         }
     }
-    let mut jobs = Vec::new();
-    for j in &raw.endpoints.scheduled_jobs {
-        let j = &j.value;
-        // Rule: a scheduled job has a 5-field cron expression.
-        if j.cron.value.split_whitespace().count() != 5 {
-            ck.err(
-                load::ENDPOINTS,
-                j.cron.referenced,
-                format!("`{}` is not a 5-field cron expression", j.cron.value),
-                Some("write e.g. \"*/5 * * * *\"".to_string()),
-            );
-        }
-        jobs.push((j.cron.value.clone(), j.job.value.clone()));
-    }
-    (route_defs, jobs)
+    route_defs
 }
 
 /// Paths are literal segments plus at most one `{name}` segment.

@@ -5,15 +5,18 @@
 //!
 //! One file per generated group, emitted in this order: the version
 //! constants (here), [`environments`], [`providers`], [`profiles`],
-//! [`agents`], [`budgets`], [`routes`], [`traits`], [`lexicon`], then the
-//! scheduled jobs ([`routes::jobs`]), then [`vars`].
+//! [`agents`], [`budgets`], [`routes`], [`traits`], [`lexicon`], then
+//! [`jobs`], [`queues`], [`prompts`] and [`vars`].
 
 mod agents;
 mod budgets;
 mod environments;
+mod jobs;
 mod lexicon;
 mod profiles;
+mod prompts;
 mod providers;
+mod queues;
 mod routes;
 mod traits;
 mod vars;
@@ -45,10 +48,12 @@ fn name_enum(ty: &str, doc: &str, items: &[(String, String)]) -> TokenStream {
     let vars: Vec<Ident> = items.iter().map(|(_, i)| id(i)).collect();
     let names: Vec<&str> = items.iter().map(|(n, _)| n.as_str()).collect();
     let docs: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    // `#[repr(u8)]` rejects an enum without variants (e.g. no jobs declared).
+    let repr = if n > 0 { quote!(#[repr(u8)]) } else { quote!() };
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[repr(u8)]
+        #repr
         pub enum #ty { #( #[doc = #docs] #vars, )* }
         impl #ty {
             /// Every value, in policy order (`x as usize` indexes this array).
@@ -148,8 +153,8 @@ pub fn emit(p: &Policy) -> TokenStream {
     let routes = routes::emit(p);
     let traits = traits::emit(p);
     let lexicon = lexicon::emit(p);
-    let jobs = routes::jobs(p);
     let vars = vars::emit(p);
+    let ops = [jobs::emit(p), queues::emit(p), prompts::emit(p)];
 
     quote! {
         /// `pol-` + 16 hex of SHA-256 over the canonical policy; stamped into responses and events.
@@ -167,7 +172,7 @@ pub fn emit(p: &Policy) -> TokenStream {
         #routes
         #traits
         #lexicon
-        #jobs
+        #(#ops)*
         #vars
     }
 }

@@ -130,13 +130,3 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
     }
     }
 }
-
-/// `SCHEDULED_JOBS` (endpoints.yaml's `scheduledJobs`).
-pub(super) fn jobs(p: &Policy) -> TokenStream {
-    let n_jobs = p.jobs.len();
-    let jobs = p.jobs.iter().map(|(c, j)| quote!((#c, #j)));
-    quote! {
-    /// Jobs the scheduler runs: (cron expression, job name).
-    pub static SCHEDULED_JOBS: [(&str, &str); #n_jobs] = [ #(#jobs),* ];
-    }
-}

@@ -9,32 +9,9 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    PreviewEnqueue,
-    OnboardingEnqueue,
-    OutcomeAttach,
-}
-
-impl Command {
-    pub fn name(self) -> &'static str {
-        match self {
-            Command::PreviewEnqueue => "personalization.preview.enqueue",
-            Command::OnboardingEnqueue => "personalization.onboarding.enqueue",
-            Command::OutcomeAttach => "ai.outcome.attach",
-        }
-    }
-
-    fn from_name(s: &str) -> Option<Command> {
-        [
-            Command::PreviewEnqueue,
-            Command::OnboardingEnqueue,
-            Command::OutcomeAttach,
-        ]
-        .into_iter()
-        .find(|c| c.name() == s)
-    }
-}
+/// The commands are the `command` kinds of policy/queues.yaml: `name()` is
+/// the wire name (`ai.outcome.attach`), `from_name` the exact lookup.
+pub use crate::policy::Command;
 
 fn envelope_error() -> ApiError {
     ApiError::bad_request("Expected sf.command envelope payload")

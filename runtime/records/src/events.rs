@@ -46,6 +46,8 @@ pub fn interaction_event(
         "result": result,
         "usage": usage,
         "policyVersion": POLICY_VERSION,
+        // The version of the agent's prompt text (policy/prompts.yaml), null without one.
+        "promptVersion": agent.prompt().map(|p| p.version),
     })
 }
 

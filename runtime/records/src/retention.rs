@@ -1,4 +1,4 @@
-//! The retention job (scheduled by the policy's `scheduledJobs`, job
+//! The retention job (scheduled in policy/jobs.yaml, job
 //! `retention`): what is kept, for how long.
 //!
 //! - Raw logs (R2 `logs/{ENV}/{agentId}/{day}/{requestId}.json`) older than

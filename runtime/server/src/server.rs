@@ -60,7 +60,7 @@ pub struct ServeConfig {
     pub shutdown_timeout: Duration,
     /// One stderr line per request (method, path, status, ms).
     pub log_requests: bool,
-    /// `(cron, job)` pairs for `Gateway::scheduled`, e.g. `sf_core::policy::SCHEDULED_JOBS`.
+    /// `(cron, job name)` pairs for `Gateway::scheduled`, e.g. from `sf_core::policy::SCHEDULE`.
     pub scheduled_jobs: Vec<(String, String)>,
     pub queue: QueueConfig,
     /// Run queue consumers on the worker threads.

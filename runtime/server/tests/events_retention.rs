@@ -6,7 +6,7 @@ mod events_common;
 use std::collections::HashMap;
 
 use events_common::*;
-use sf_core::policy::SCHEDULED_JOBS;
+use sf_core::policy::{Job, SCHEDULE};
 use sf_core::ports::{Blob, Host, Kv, Sql, SqlStatement};
 use sf_runtime::Gateway;
 use sf_server::ephemeral::TempDir;
@@ -68,11 +68,11 @@ async fn remaining(h: &NativeHost) -> Vec<String> {
 }
 
 fn retention_cron() -> &'static str {
-    SCHEDULED_JOBS
+    SCHEDULE
         .iter()
-        .find(|(_, job)| *job == "retention")
-        .map(|(cron, _)| *cron)
-        .expect("policy/endpoints.yaml schedules the retention job")
+        .find(|e| e.job == Job::Retention)
+        .map(|e| e.cron)
+        .expect("policy/jobs.yaml schedules the retention job")
 }
 
 #[test]

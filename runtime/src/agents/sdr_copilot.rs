@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::{AgentCall, AgentOutput};
 use sf_core::error::{ApiError, Issue};
+use sf_core::policy::Agent;
 use sf_core::ports::{Clock, Host, Kv};
 use sf_llm::providers::{ChatMessage, Role as ChatRole};
 use sf_llm::{LlmRequest, LlmScope};
@@ -16,11 +17,12 @@ use sf_llm::{LlmRequest, LlmScope};
 const SESSION_TTL_S: u64 = 86_400;
 const MAX_TURNS: usize = 10;
 
-const SYSTEM_PROMPT: &str = "You are the sales assistant of Clickeen, a platform of embeddable website widgets.\n\
-Answer the visitor briefly and helpfully, in the visitor's language.\n\
-Reply with a single JSON object and nothing else: {\"message\": string, \"next\": \"continue\" | \"end\"}.\n\
-Add \"cta\": {\"kind\": \"signup\", \"label\": string, \"href\": string} only when the visitor is ready to sign up.\n\
-Never invent prices or features you were not told about.";
+/// The instruction text, from policy/prompts/sdr.copilot.md (a build error
+/// if the policy drops it).
+const SYSTEM_PROMPT: &str = match Agent::SdrCopilot.prompt() {
+    Some(p) => p.text,
+    None => panic!("policy/prompts.yaml must give sdr.copilot a prompt"),
+};
 
 fn input_issue(path: &str) -> Issue {
     Issue::new(path, "Missing required value")

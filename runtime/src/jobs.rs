@@ -1,0 +1,75 @@
+//! The scheduled jobs (policy/jobs.yaml): one `JobRunners` method per
+//! declared job, so a job without code does not compile, and the schedule
+//! table decides which run on a cron firing.
+
+use std::rc::Rc;
+
+use sf_core::policy::{self, Job, JobRunners};
+use sf_core::ports::Host;
+use sf_core::sf_log;
+use sf_records::retention;
+
+use crate::gateway::Gateway;
+
+/// What a job did (one line for the log or an operator), or why it failed.
+pub type JobResult = Result<String, String>;
+
+struct Runners<'a, H: Host>(&'a Rc<Gateway<H>>);
+
+impl<H: Host> JobRunners for Runners<'_, H> {
+    type Ctx = ();
+    type Out = JobResult;
+
+    async fn retention(&self, _: ()) -> JobResult {
+        let r = retention::run(self.0.isolate()).await?;
+        Ok(format!(
+            "deleted {} raw log(s) dated before {}{}",
+            r.deleted,
+            r.cutoff_day,
+            if r.capped {
+                " (per-run cap reached; the next run continues)"
+            } else {
+                ""
+            }
+        ))
+    }
+}
+
+/// Runs one job now (the scheduler, or an operator through
+/// `Gateway::run_job`).
+pub async fn run<H: Host>(gw: &Rc<Gateway<H>>, job: Job) -> JobResult {
+    policy::dispatch_job(&Runners(gw), job, ()).await
+}
+
+/// Runs the jobs the policy schedules on `cron` (`policy::SCHEDULE`; the
+/// host's cron triggers use the same expressions). A job's failure is logged
+/// and does not stop the others; the next firing tries again.
+pub async fn scheduled<H: Host>(gw: &Rc<Gateway<H>>, cron: &str) {
+    let jobs: Vec<Job> = policy::jobs_on(cron).collect();
+    if jobs.is_empty() {
+        sf_log!("scheduled: no job is scheduled on cron {cron:?} (policy/jobs.yaml schedule)");
+    }
+    for job in jobs {
+        match run(gw, job).await {
+            Ok(done) => sf_log!("scheduled: {job} {done}"),
+            Err(e) => sf_log!("scheduled: {job} failed: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_names_declared_jobs() {
+        assert_eq!(
+            policy::jobs_on("0 2 * * *").collect::<Vec<_>>(),
+            [Job::Retention]
+        );
+        assert_eq!(policy::jobs_on(" 0  2 * * * ").count(), 1);
+        assert_eq!(policy::jobs_on("0 3 * * *").count(), 0);
+        assert_eq!(Job::from_name("retention"), Some(Job::Retention));
+        assert!(!Job::Retention.description().is_empty());
+    }
+}
