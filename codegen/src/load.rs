@@ -18,8 +18,9 @@ pub const BUDGETS: &str = "policy/budgets.yaml";
 pub const ENVIRONMENTS: &str = "policy/environments.yaml";
 pub const ENDPOINTS: &str = "policy/endpoints.yaml";
 pub const LEXICON: &str = "policy/lexicon.yaml";
+pub const APPROVALS: &str = "policy/approvals.yaml";
 
-pub const FILES: [&str; 7] = [
+pub const FILES: [&str; 8] = [
     AGENTS,
     PROVIDERS,
     PROFILES,
@@ -27,6 +28,7 @@ pub const FILES: [&str; 7] = [
     ENVIRONMENTS,
     ENDPOINTS,
     LEXICON,
+    APPROVALS,
 ];
 
 /// Policy files are small; anything bigger is a mistake or an attack.

@@ -389,3 +389,55 @@ fn all_errors_are_reported_not_just_the_first() {
         "{d}"
     );
 }
+
+#[test]
+fn approvals_unknown_operation() {
+    expect(
+        "approvals_unknown_operation",
+        1,
+        "policy/approvals.yaml",
+        35,
+        15,
+        "unknown operation `financial_transaction`",
+        "did you mean `financial_transactions`?",
+    );
+}
+
+#[test]
+fn approvals_threshold_over_budget() {
+    expect(
+        "approvals_threshold_over_budget",
+        1,
+        "policy/approvals.yaml",
+        33,
+        23,
+        "costThresholdUsd 75 of caller `agency` is above its dailyBudgetUsd 50",
+        "lower the threshold or raise the budget",
+    );
+}
+
+#[test]
+fn approvals_no_callers() {
+    expect(
+        "approvals_no_callers",
+        1,
+        "policy/approvals.yaml",
+        29,
+        10,
+        "no callers: `callers` is empty",
+        "declare at least one caller",
+    );
+}
+
+#[test]
+fn approvals_unknown_provider() {
+    expect(
+        "approvals_unknown_provider",
+        1,
+        "policy/approvals.yaml",
+        17,
+        20,
+        "unknown provider `deepsek`",
+        "did you mean `deepseek`?",
+    );
+}

@@ -8,6 +8,7 @@
 //! every namespace shares.
 
 mod agents;
+mod approvals;
 mod budgets;
 mod environments;
 mod lexicon;
@@ -36,6 +37,7 @@ pub struct Raw {
     pub environments: raw::EnvironmentsFile,
     pub endpoints: raw::EndpointsFile,
     pub lexicon: raw::LexiconFile,
+    pub approvals: raw::ApprovalsFile,
 }
 
 /// Parses all files, reporting every file that does not parse.
@@ -59,6 +61,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
     let environments = p!(load::ENVIRONMENTS);
     let endpoints = p!(load::ENDPOINTS);
     let lexicon = p!(load::LEXICON);
+    let approvals = p!(load::APPROVALS);
     match (
         agents,
         providers,
@@ -67,6 +70,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
         environments,
         endpoints,
         lexicon,
+        approvals,
     ) {
         (
             Some(agents),
@@ -76,6 +80,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
             Some(environments),
             Some(endpoints),
             Some(lexicon),
+            Some(approvals),
         ) if errs.is_empty() => Ok(Raw {
             agents,
             providers,
@@ -84,6 +89,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
             environments,
             endpoints,
             lexicon,
+            approvals,
         }),
         _ => Err(Diagnostics(errs)),
     }
@@ -129,6 +135,7 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
     let bu = budgets::check(ck, raw, &stages, &pr, &mut ag);
     let (route_defs, jobs) = routes::check(ck, raw, &envs);
     let lexicon = lexicon::check(ck, &raw.lexicon);
+    let approvals = approvals::check(ck, raw, &cat);
 
     let mut errs = std::mem::take(&mut ck.errs);
     errs.sort_by(|a, b| {
@@ -155,6 +162,7 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
         routes: route_defs,
         jobs,
         lexicon,
+        approvals,
         version: String::new(),
     };
     if !errs.is_empty() {

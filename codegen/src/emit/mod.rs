@@ -9,6 +9,7 @@
 //! scheduled jobs ([`routes::jobs`]).
 
 mod agents;
+mod approvals;
 mod budgets;
 mod environments;
 mod lexicon;
@@ -148,6 +149,7 @@ pub fn emit(p: &Policy) -> TokenStream {
     let traits = traits::emit(p);
     let lexicon = lexicon::emit(p);
     let jobs = routes::jobs(p);
+    let approvals = approvals::emit(p);
 
     quote! {
         /// `pol-` + 16 hex of SHA-256 over the canonical policy; stamped into responses and events.
@@ -166,5 +168,6 @@ pub fn emit(p: &Policy) -> TokenStream {
         #traits
         #lexicon
         #jobs
+        #approvals
     }
 }
