@@ -15,6 +15,7 @@
 //! D1 rows and dead letters, see [`worker`]); [`HostKind::WorkerDegraded`] runs
 //! only the checks of a Worker started without KV, D1 and the Durable Object.
 
+pub mod approvals;
 pub mod http;
 pub mod l10n;
 pub mod mock;
@@ -504,6 +505,9 @@ pub fn run(cfg: &Config<'_>) -> Report {
                 report.record(name, case(&suite));
             }
             for (name, case) in l10n::cases(&cfg.base_url, &cfg.bearer, cfg.mock) {
+                report.record(name, case());
+            }
+            for (name, case) in approvals::cases(&cfg.base_url, cfg.mock) {
                 report.record(name, case());
             }
             if kind == HostKind::Worker {

@@ -21,6 +21,15 @@ fn native_host_passes_the_conformance_suite() {
         ("OPENAI_BASE_URL", mock.base_url()),
         ("TOKYO_BASE_URL", mock.base_url()),
         ("PARIS_BASE_URL", mock.base_url()),
+        (
+            "SF_APPROVALS_AGENCY_TOKEN",
+            sf_conformance::approvals::AGENCY_TOKEN.to_owned(),
+        ),
+        (
+            "SF_ADMIN_TOKEN",
+            sf_conformance::approvals::ADMIN_TOKEN.to_owned(),
+        ),
+        ("SF_APPROVALS_MODEL_TIMEOUT_MS", "1000".to_owned()),
     ])
     .expect("server starts");
     let cfg = sf_conformance::Config {
@@ -40,6 +49,9 @@ fn native_host_passes_the_conformance_suite() {
     for l10n in [
         "l10n plan from a config",
         "l10n translate through the Responses API",
+        "approvals grey zone through the model",
+        "approvals model timeout leaves the task pending",
+        "approvals human decision through the admin routes",
     ] {
         assert!(
             report.passed.iter().any(|p| p == l10n),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use sf_core::policy::{CallerRules, MonitoringLevel, APPROVAL_MODEL};
-use sf_core::ports::{Clock, Host};
+use sf_core::ports::{Clock, Host, Vars};
 use sf_llm::providers::{call_chat, ChatMessage, ChatRequest, Role};
 
 use crate::rules::Task;
@@ -84,6 +84,18 @@ pub fn parse(text: &str, rules: &CallerRules) -> Option<Verdict> {
     })
 }
 
+/// Lowers (never raises) the policy's `timeoutMs`, e.g. for tests.
+pub const TIMEOUT_VAR: &str = "SF_APPROVALS_MODEL_TIMEOUT_MS";
+
+fn timeout_ms<H: Host>(h: &H) -> u64 {
+    let policy = u64::from(APPROVAL_MODEL.timeout_ms);
+    h.vars()
+        .var(TIMEOUT_VAR)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|t| *t > 0)
+        .map_or(policy, |t| t.min(policy))
+}
+
 /// One call within `APPROVAL_MODEL.timeout_ms`; `None` on any failure.
 pub async fn ask<H: Host>(
     h: &H,
@@ -102,7 +114,7 @@ pub async fn ask<H: Host>(
         max_tokens: 300,
         temperature: 0.0,
     };
-    let timeout = Duration::from_millis(u64::from(APPROVAL_MODEL.timeout_ms));
+    let timeout = Duration::from_millis(timeout_ms(h));
     let now = h.clock().now_ms();
     let res = call_chat(h.fetch(), &target, &req, timeout, now)
         .await
