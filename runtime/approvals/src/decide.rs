@@ -202,7 +202,7 @@ async fn decide_new<H: Host>(
                 }
                 None => pending(
                     &mut rec,
-                    "The reviewer model did not answer in time; a human decides".into(),
+                    "The reviewer model gave no usable answer (not configured, failed or timed out); a human decides".into(),
                     "fallback",
                     now,
                 ),
