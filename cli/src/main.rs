@@ -1,5 +1,6 @@
 //! `sf`: the San Francisco operator CLI.
 
+mod approvals_cmd;
 mod conformance_cmd;
 mod eval_cmd;
 mod events_cmd;
@@ -48,6 +49,9 @@ enum Command {
     /// Check or explain the policy (agents.yaml, policy/*.yaml) without cargo.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
+    /// Approvals for agent tasks: the audit trail.
+    #[command(subcommand)]
+    Approvals(approvals_cmd::ApprovalsCommand),
 }
 
 fn main() {
@@ -59,6 +63,7 @@ fn main() {
         Command::Eval(a) => eval_cmd::run(a),
         Command::Events(c) => events_cmd::run(c),
         Command::Policy(c) => policy_cmd::run(c),
+        Command::Approvals(c) => approvals_cmd::run(c),
     };
     std::process::exit(code);
 }

@@ -22,8 +22,9 @@ pub const VARS: &str = "policy/vars.yaml";
 pub const JOBS: &str = "policy/jobs.yaml";
 pub const QUEUES: &str = "policy/queues.yaml";
 pub const PROMPTS: &str = "policy/prompts.yaml";
+pub const APPROVALS: &str = "policy/approvals.yaml";
 
-pub const FILES: [&str; 11] = [
+pub const FILES: [&str; 12] = [
     AGENTS,
     PROVIDERS,
     PROFILES,
@@ -35,6 +36,7 @@ pub const FILES: [&str; 11] = [
     JOBS,
     QUEUES,
     PROMPTS,
+    APPROVALS,
 ];
 
 /// Policy files are small; anything bigger is a mistake or an attack.

@@ -3,6 +3,9 @@
 
 use serde_json::{json, Map, Value};
 
+mod approvals;
+pub use approvals::*;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
     pub max_tokens: u32,
@@ -137,14 +140,20 @@ pub enum Auth {
     Grant,
     ParisSignature,
     Bearer,
+    /// `SF_ADMIN_TOKEN` as a bearer token, checked by dispatch.
+    Admin,
+    /// One of the approvals callers' tokens, checked by the handler (it learns which caller).
+    Caller,
 }
 
 impl Auth {
-    pub const ALL: [(&'static str, Auth); 4] = [
+    pub const ALL: [(&'static str, Auth); 6] = [
         ("none", Auth::None),
         ("grant", Auth::Grant),
         ("paris-signature", Auth::ParisSignature),
         ("bearer", Auth::Bearer),
+        ("admin", Auth::Admin),
+        ("caller", Auth::Caller),
     ];
     pub fn name(self) -> &'static str {
         Self::ALL
@@ -258,6 +267,7 @@ pub struct Policy {
     pub ops: crate::ops::Ops,
     pub lexicon: Lexicon,
     pub vars: Vec<VarDef>,
+    pub approvals: Approvals,
     /// `pol-` + 16 hex of SHA-256 over [`Policy::canonical_json`].
     pub version: String,
 }
@@ -430,6 +440,17 @@ impl Policy {
             "ops": self.ops.canonical_json(|i| self.environments[i].name.clone(), |i| self.agents[i].name.clone()),
             "dictionaryHash": self.lexicon.hash,
             "vars": explain["variables"],
+            "approvals": self.approvals_json(),
         })
+    }
+
+    fn approvals_json(&self) -> Value {
+        let a = &self.approvals;
+        let p = self
+            .providers
+            .get(a.provider)
+            .map_or("", |p| p.name.as_str());
+        let m = self.models.get(a.model).map_or("", |m| m.name.as_str());
+        a.canonical_json(p, m)
     }
 }

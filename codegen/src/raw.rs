@@ -11,6 +11,9 @@ use serde_saphyr::Spanned;
 
 pub type S<T> = Spanned<T>;
 
+mod approvals;
+pub use approvals::*;
+
 /// A YAML mapping kept in source order, keys with their locations. Duplicate
 /// keys are left in so the checker can report them with both places.
 #[derive(Debug, Clone)]

@@ -16,9 +16,11 @@ use proc_macro2::TokenStream;
 
 use crate::model::*;
 
+mod approvals;
+
 /// The Rust name of a placeholder variant (and, in snake case, of a
 /// placeholder method).
-const PLACEHOLDER: &str = "PolicyDidNotCompile";
+pub(super) const PLACEHOLDER: &str = "PolicyDidNotCompile";
 const PLACEHOLDER_FN: &str = "policy_did_not_compile";
 
 /// The generated items for a policy that failed to check (`None`: that did
@@ -53,6 +55,7 @@ fn empty() -> Policy {
         ops: Default::default(),
         lexicon: Lexicon::default(),
         vars: Vec::new(),
+        approvals: Approvals::default(),
         version: String::new(),
     }
 }
@@ -63,7 +66,7 @@ fn is_ident(s: &str) -> bool {
 
 /// Makes every identifier valid and unique within its kind (a clash would
 /// be a new error of the skeleton's own making).
-fn fix_idents<'a>(idents: impl Iterator<Item = &'a mut String>, placeholder: &str) {
+pub(super) fn fix_idents<'a>(idents: impl Iterator<Item = &'a mut String>, placeholder: &str) {
     let mut seen = HashSet::new();
     for (i, id) in idents.enumerate() {
         if !is_ident(id) || !seen.insert(id.clone()) {
@@ -251,6 +254,7 @@ fn repair(p: &mut Policy) {
         a.default_provider = clamp(a.default_provider, np);
         a.budgets.resize(nprof, filler);
     }
+    approvals::repair(p);
     p.minibob.resize(p.stages.len(), None);
     p.minibob_plan = clamp(p.minibob_plan, p.plans.len());
     p.minibob_agent = clamp(p.minibob_agent, p.agents.len());

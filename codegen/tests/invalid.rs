@@ -547,6 +547,19 @@ fn fallback_model_not_in_catalogue() {
 }
 
 #[test]
+fn approvals_unknown_operation() {
+    expect(
+        "approvals_unknown_operation",
+        1,
+        "policy/approvals.yaml",
+        35,
+        15,
+        "unknown operation `financial_transaction`",
+        "did you mean `financial_transactions`?",
+    );
+}
+
+#[test]
 fn credential_set_outside_credential_vars() {
     expect(
         "credential_set_outside_credential_vars",
@@ -560,6 +573,19 @@ fn credential_set_outside_credential_vars() {
 }
 
 #[test]
+fn approvals_threshold_over_budget() {
+    expect(
+        "approvals_threshold_over_budget",
+        1,
+        "policy/approvals.yaml",
+        33,
+        23,
+        "costThresholdUsd 75 of caller `agency` is above its dailyBudgetUsd 50",
+        "lower the threshold or raise the budget",
+    );
+}
+
+#[test]
 fn code_completeness_cases_have_a_sound_policy() {
     // These fail in Rust (a job without a runner, a kind without a consumer),
     // not in the policy: the trybuild .stderr shows the missing trait item.
@@ -568,4 +594,30 @@ fn code_completeness_cases_have_a_sound_policy() {
             panic!("`{name}` must compile as a policy:\n{d}");
         }
     }
+}
+
+#[test]
+fn approvals_no_callers() {
+    expect(
+        "approvals_no_callers",
+        1,
+        "policy/approvals.yaml",
+        29,
+        10,
+        "no callers: `callers` is empty",
+        "declare at least one caller",
+    );
+}
+
+#[test]
+fn approvals_unknown_provider() {
+    expect(
+        "approvals_unknown_provider",
+        1,
+        "policy/approvals.yaml",
+        17,
+        20,
+        "unknown provider `deepsek`",
+        "did you mean `deepseek`?",
+    );
 }

@@ -15,6 +15,7 @@
 //! D1 rows and dead letters, see [`worker`]); [`HostKind::WorkerDegraded`] runs
 //! only the checks of a Worker started without KV, D1 and the Durable Object.
 
+pub mod approvals;
 pub mod http;
 pub mod l10n;
 pub mod mock;
@@ -510,6 +511,9 @@ pub fn run(cfg: &Config<'_>) -> Report {
             for (name, case) in
                 personalization::cases(&cfg.base_url, &cfg.secret, &cfg.bearer, cfg.mock)
             {
+                report.record(name, case());
+            }
+            for (name, case) in approvals::cases(&cfg.base_url, cfg.mock) {
                 report.record(name, case());
             }
             if kind == HostKind::Worker {

@@ -21,6 +21,15 @@ fn native_host_passes_the_conformance_suite() {
         ("OPENAI_BASE_URL", mock.base_url()),
         ("TOKYO_BASE_URL", mock.base_url()),
         ("PARIS_BASE_URL", mock.base_url()),
+        (
+            "SF_APPROVALS_AGENCY_TOKEN",
+            sf_conformance::approvals::AGENCY_TOKEN.to_owned(),
+        ),
+        (
+            "SF_ADMIN_TOKEN",
+            sf_conformance::approvals::ADMIN_TOKEN.to_owned(),
+        ),
+        ("SF_APPROVALS_MODEL_TIMEOUT_MS", "1000".to_owned()),
     ])
     .expect("server starts");
     let cfg = sf_conformance::Config {
@@ -42,6 +51,9 @@ fn native_host_passes_the_conformance_suite() {
         "l10n translate through the Responses API",
         "personalization preview: Paris' body without v/kind, polled to completed with the model's overrides",
         "personalization onboarding: the profile is POSTed to Paris with the internal service header",
+        "approvals grey zone through the model",
+        "approvals model timeout leaves the task pending",
+        "approvals human decision through the admin routes",
     ] {
         assert!(
             report.passed.iter().any(|p| p == l10n),

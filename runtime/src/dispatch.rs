@@ -13,6 +13,9 @@ use sf_core::secret;
 
 use crate::gateway::Gateway;
 
+/// The bearer token of the `admin` auth scheme.
+pub const ADMIN_TOKEN_VAR: &str = Var::SfAdminToken.name();
+
 impl<H: Host> Gateway<H> {
     /// Handles one HTTP request. Never panics on input; every answer is JSON
     /// with `cache-control: no-store`.
@@ -62,8 +65,10 @@ impl<H: Host> Gateway<H> {
         match spec.auth {
             // Grants travel in the body and the Paris signature covers the raw
             // body: both are checked by the handler that reads the body.
-            Auth::None | Auth::Grant | Auth::ParisSignature => {}
-            Auth::Bearer => self.check_bearer(&req)?,
+            // Approvals callers' tokens: the handler learns which caller it is.
+            Auth::None | Auth::Grant | Auth::ParisSignature | Auth::Caller => {}
+            Auth::Bearer => self.check_bearer(&req, Var::ParisDevJwt.name())?,
+            Auth::Admin => self.check_bearer(&req, ADMIN_TOKEN_VAR)?,
         }
 
         let cx = RouteCtx {
@@ -74,16 +79,17 @@ impl<H: Host> Gateway<H> {
         policy::dispatch_route(&crate::routes::Handlers(self), route, cx).await
     }
 
-    /// CONTRACT.md section 2.0, with a constant-time token comparison.
-    fn check_bearer(&self, req: &http::Request<Vec<u8>>) -> Result<(), ApiError> {
+    /// CONTRACT.md section 2.0 (`var` = `PARIS_DEV_JWT`; the admin routes use
+    /// [`ADMIN_TOKEN_VAR`]), with a constant-time token comparison.
+    fn check_bearer(&self, req: &http::Request<Vec<u8>>, var: &str) -> Result<(), ApiError> {
         let expected = self
             .host()
             .vars()
-            .var(Var::ParisDevJwt.name())
+            .var(var)
             .map(|s| s.trim().to_owned())
             .unwrap_or_default();
         if expected.is_empty() {
-            return Err(ApiError::missing_var(Var::ParisDevJwt.name()));
+            return Err(ApiError::missing_var(var));
         }
         let header = req
             .headers()

@@ -92,4 +92,31 @@ impl<H: Host> RouteHandlers for Handlers<'_, H> {
     async fn l10n_translate(&self, cx: RouteCtx) -> Out {
         sf_l10n::gateway::translate_route(self.0.isolate(), cx).await
     }
+    async fn approvals_health(&self, _cx: RouteCtx) -> Out {
+        sf_approvals::api::health(self.0.host()).await
+    }
+    async fn approvals_approve(&self, cx: RouteCtx) -> Out {
+        sf_approvals::api::approve_route(self.0.host(), cx).await
+    }
+    async fn approvals_report(&self, cx: RouteCtx) -> Out {
+        sf_approvals::api::report_route(self.0.host(), cx).await
+    }
+    async fn approvals_task(&self, cx: RouteCtx) -> Out {
+        sf_approvals::api::task_route(self.0.host(), cx).await
+    }
+    async fn approvals_halt(&self, cx: RouteCtx) -> Out {
+        sf_approvals::api::halt_route(self.0.host(), cx).await
+    }
+    async fn approvals_chat(&self, cx: RouteCtx) -> Out {
+        sf_approvals::api::chat_route(self.0.host(), cx).await
+    }
+    async fn approvals_status(&self, cx: RouteCtx) -> Out {
+        sf_approvals::api::status_route(self.0.host(), cx).await
+    }
+    async fn approvals_admin_list(&self, cx: RouteCtx) -> Out {
+        sf_approvals::admin::list_route(self.0.host(), cx).await
+    }
+    async fn approvals_admin_decide(&self, cx: RouteCtx) -> Out {
+        sf_approvals::admin::decide_route(self.0.host(), cx).await
+    }
 }

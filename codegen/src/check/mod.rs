@@ -8,6 +8,7 @@
 //! [`prompts`]; [`names`] holds the rules every namespace shares.
 
 mod agents;
+mod approvals;
 mod budgets;
 mod environments;
 mod jobs;
@@ -43,6 +44,7 @@ pub struct Raw {
     pub lexicon: raw::LexiconFile,
     pub vars: raw::VarsFile,
     pub ops: RawOps,
+    pub approvals: raw::ApprovalsFile,
 }
 
 /// jobs.yaml, queues.yaml, prompts.yaml.
@@ -82,6 +84,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
         }),
         _ => None,
     };
+    let approvals = p!(load::APPROVALS);
     match (
         agents,
         providers,
@@ -92,6 +95,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
         lexicon,
         vars,
         ops,
+        approvals,
     ) {
         (
             Some(agents),
@@ -103,6 +107,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
             Some(lexicon),
             Some(vars),
             Some(ops),
+            Some(approvals),
         ) if errs.is_empty() => Ok(Raw {
             agents,
             providers,
@@ -113,6 +118,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
             lexicon,
             vars,
             ops,
+            approvals,
         }),
         _ => Err(Diagnostics(errs)),
     }
@@ -169,6 +175,7 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
         kinds,
         prompts,
     };
+    let approvals = approvals::check(ck, raw, &cat);
 
     let mut errs = std::mem::take(&mut ck.errs);
     errs.sort_by(|a, b| {
@@ -196,6 +203,7 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
         ops,
         lexicon,
         vars: vars.defs,
+        approvals,
         version: String::new(),
     };
     if !errs.is_empty() {

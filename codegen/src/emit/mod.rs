@@ -9,6 +9,7 @@
 //! [`jobs`], [`queues`], [`prompts`] and [`vars`].
 
 mod agents;
+mod approvals;
 mod budgets;
 mod environments;
 mod jobs;
@@ -155,6 +156,7 @@ pub fn emit(p: &Policy) -> TokenStream {
     let lexicon = lexicon::emit(p);
     let vars = vars::emit(p);
     let ops = [jobs::emit(p), queues::emit(p), prompts::emit(p)];
+    let approvals = approvals::emit(p);
 
     quote! {
         /// `pol-` + 16 hex of SHA-256 over the canonical policy; stamped into responses and events.
@@ -174,5 +176,6 @@ pub fn emit(p: &Policy) -> TokenStream {
         #lexicon
         #(#ops)*
         #vars
+        #approvals
     }
 }

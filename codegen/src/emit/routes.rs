@@ -44,6 +44,8 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
             Auth::Grant => "Grant",
             Auth::ParisSignature => "ParisSignature",
             Auth::Bearer => "Bearer",
+            Auth::Admin => "Admin",
+            Auth::Caller => "Caller",
         });
         let envs = envs_opt(&r.environments);
         let cc = r.concurrency_capped;
@@ -87,6 +89,8 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
             ("grant", "Grant"),
             ("paris-signature", "ParisSignature"),
             ("bearer", "Bearer"),
+            ("admin", "Admin"),
+            ("caller", "Caller"),
         ],
     );
 
