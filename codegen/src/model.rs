@@ -5,6 +5,8 @@ use serde_json::{json, Map, Value};
 
 mod approvals;
 pub use approvals::*;
+mod learning;
+pub use learning::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
@@ -268,6 +270,7 @@ pub struct Policy {
     pub lexicon: Lexicon,
     pub vars: Vec<VarDef>,
     pub approvals: Approvals,
+    pub learning: Learning,
     /// `pol-` + 16 hex of SHA-256 over [`Policy::canonical_json`].
     pub version: String,
 }
@@ -441,6 +444,7 @@ impl Policy {
             "dictionaryHash": self.lexicon.hash,
             "vars": explain["variables"],
             "approvals": self.approvals_json(),
+            "learning": self.learning.canonical_json(|i| self.agents.get(i).map_or(String::new(), |a| a.name.clone())),
         })
     }
 

@@ -56,6 +56,7 @@ fn empty() -> Policy {
         lexicon: Lexicon::default(),
         vars: Vec::new(),
         approvals: Approvals::default(),
+        learning: Learning::default(),
         version: String::new(),
     }
 }
@@ -255,6 +256,9 @@ fn repair(p: &mut Policy) {
         a.budgets.resize(nprof, filler);
     }
     approvals::repair(p);
+    let na = p.agents.len();
+    p.learning.scoring.retain(|s| s.agent < na);
+    p.learning.criteria.resize(CRITERIA.len(), 0.0);
     p.minibob.resize(p.stages.len(), None);
     p.minibob_plan = clamp(p.minibob_plan, p.plans.len());
     p.minibob_agent = clamp(p.minibob_agent, p.agents.len());

@@ -67,10 +67,10 @@ fn unknown_field_suggests_the_right_one() {
 
 #[test]
 fn duplicate_agent_id() {
-    // The other errors are the budgets row and the prompt of the agent that lost its id.
+    // The other errors are the budgets row, the prompt and the scoring of the agent that lost its id.
     expect(
         "duplicate_agent_id",
-        3,
+        4,
         "agents.yaml",
         33,
         9,
@@ -409,7 +409,7 @@ fn cron_naming_an_undeclared_job() {
         "cron_undeclared_job",
         1,
         "policy/jobs.yaml",
-        17,
+        18,
         31,
         "unknown job `retension`",
         "did you mean `retention`?",
@@ -435,7 +435,7 @@ fn cron_field_out_of_range() {
         "invalid_cron",
         1,
         "policy/jobs.yaml",
-        17,
+        18,
         13,
         "invalid cron expression `0 25 * * *`: hour `25`: 25 is outside 0-23",
         "minute (0-59) hour (0-23)",
@@ -619,5 +619,57 @@ fn approvals_unknown_provider() {
         20,
         "unknown provider `deepsek`",
         "did you mean `deepseek`?",
+    );
+}
+
+#[test]
+fn learning_unknown_signal() {
+    expect(
+        "learning_unknown_signal",
+        1,
+        "policy/learning.yaml",
+        25,
+        43,
+        "unknown signal `continud`",
+        "did you mean `continued`?",
+    );
+}
+
+#[test]
+fn learning_weight_out_of_range() {
+    expect(
+        "learning_weight_out_of_range",
+        1,
+        "policy/learning.yaml",
+        27,
+        48,
+        "the weight of `kept` must be in [0, 1], not 1.5",
+        "weighted share",
+    );
+}
+
+#[test]
+fn learning_weights_not_one() {
+    expect(
+        "learning_weights_not_one",
+        1,
+        "policy/learning.yaml",
+        29,
+        16,
+        "the weights of agent `sdr.copilot` sum to 1.1, not 1",
+        "add up to 1",
+    );
+}
+
+#[test]
+fn learning_unknown_agent() {
+    expect(
+        "learning_unknown_agent",
+        1,
+        "policy/learning.yaml",
+        29,
+        3,
+        "unknown agent `sdr.copilott`",
+        "did you mean `sdr.copilot`?",
     );
 }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use sf_core::policy::{self, Job, JobRunners};
 use sf_core::ports::Host;
 use sf_core::sf_log;
-use sf_records::retention;
+use sf_records::{retention, score};
 
 use crate::gateway::Gateway;
 
@@ -31,6 +31,16 @@ impl<H: Host> JobRunners for Runners<'_, H> {
             } else {
                 ""
             }
+        ))
+    }
+
+    async fn score_interactions(&self, _: ()) -> JobResult {
+        let r = score::run(self.0.isolate()).await?;
+        Ok(format!(
+            "scored {} interaction(s) of {} agent(s) since {}",
+            r.scored,
+            r.agents,
+            sf_core::time_fmt::utc_day(r.since_ms)
         ))
     }
 }
@@ -66,6 +76,10 @@ mod tests {
         assert_eq!(
             policy::jobs_on("0 2 * * *").collect::<Vec<_>>(),
             [Job::Retention]
+        );
+        assert_eq!(
+            policy::jobs_on("0 * * * *").collect::<Vec<_>>(),
+            [Job::ScoreInteractions]
         );
         assert_eq!(policy::jobs_on(" 0  2 * * * ").count(), 1);
         assert_eq!(policy::jobs_on("0 3 * * *").count(), 0);

@@ -12,6 +12,7 @@ mod approvals;
 mod budgets;
 mod environments;
 mod jobs;
+mod learning;
 mod lexicon;
 mod names;
 mod profiles;
@@ -45,6 +46,7 @@ pub struct Raw {
     pub vars: raw::VarsFile,
     pub ops: RawOps,
     pub approvals: raw::ApprovalsFile,
+    pub learning: raw::LearningFile,
 }
 
 /// jobs.yaml, queues.yaml, prompts.yaml.
@@ -85,6 +87,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
         _ => None,
     };
     let approvals = p!(load::APPROVALS);
+    let learning = p!(load::LEARNING);
     match (
         agents,
         providers,
@@ -96,6 +99,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
         vars,
         ops,
         approvals,
+        learning,
     ) {
         (
             Some(agents),
@@ -108,6 +112,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
             Some(vars),
             Some(ops),
             Some(approvals),
+            Some(learning),
         ) if errs.is_empty() => Ok(Raw {
             agents,
             providers,
@@ -119,6 +124,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
             vars,
             ops,
             approvals,
+            learning,
         }),
         _ => Err(Diagnostics(errs)),
     }
@@ -176,6 +182,7 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
         prompts,
     };
     let approvals = approvals::check(ck, raw, &cat);
+    let learning = learning::check(ck, &raw.learning, &ag);
 
     let mut errs = std::mem::take(&mut ck.errs);
     errs.sort_by(|a, b| {
@@ -204,6 +211,7 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
         lexicon,
         vars: vars.defs,
         approvals,
+        learning,
         version: String::new(),
     };
     if !errs.is_empty() {

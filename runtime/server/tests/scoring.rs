@@ -1,0 +1,145 @@
+//! The `score-interactions` job (policy/learning.yaml) on the native host:
+//! seeded interaction and outcome rows, exact scores, and re-scoring when
+//! an outcome arrives late.
+
+mod events_common;
+
+use events_common::*;
+use sf_core::policy::{Job, SCHEDULE};
+use sf_core::ports::{Host, Sql, SqlStatement, SqlValue};
+use sf_runtime::Gateway;
+use sf_server::ephemeral::TempDir;
+use sf_server::{HostOptions, NativeClock, NativeHost};
+
+// 2026-11-22 02:00:00 UTC.
+const NOW: i64 = 1_795_312_800_000;
+const MIN: i64 = 60_000;
+
+fn host(dir: &TempDir, clock: &NativeClock) -> NativeHost {
+    NativeHost::open_with(
+        dir.path(),
+        native_vars(),
+        HostOptions {
+            clock: clock.clone(),
+            ..HostOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+async fn exec(h: &NativeHost, sql: &str, args: Vec<SqlValue>) {
+    h.sql().execute(SqlStatement::new(sql, args)).await.unwrap();
+}
+
+async fn interaction(h: &NativeHost, id: &str, agent: &str, session: &str, at: i64, outcome: &str) {
+    exec(
+        h,
+        "INSERT INTO copilot_events_v1 (requestId, day, occurredAtMs, sessionId, agentId, outcome) VALUES (?, '2026-11-21', ?, ?, ?, ?)",
+        vec![id.into(), SqlValue::Integer(at), session.into(), agent.into(), outcome.into()],
+    )
+    .await;
+}
+
+async fn outcome(h: &NativeHost, id: &str, event: &str) {
+    exec(
+        h,
+        "INSERT INTO copilot_outcomes_v1 (requestId, event, day, occurredAtMs, sessionId) VALUES (?, ?, '2026-11-21', ?, 's')",
+        vec![id.into(), event.into(), SqlValue::Integer(NOW - MIN)],
+    )
+    .await;
+}
+
+async fn scores(h: &NativeHost) -> Vec<(String, Option<f64>)> {
+    let rows = h
+        .sql()
+        .query(SqlStatement::new(
+            "SELECT requestId, score FROM copilot_events_v1 ORDER BY requestId",
+            vec![],
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| {
+            let s = match r.get("score") {
+                Some(SqlValue::Real(x)) => Some(*x),
+                Some(SqlValue::Integer(x)) => Some(*x as f64),
+                _ => None,
+            };
+            (r.text("requestId").unwrap_or_default().to_owned(), s)
+        })
+        .collect()
+}
+
+#[test]
+fn the_job_is_scheduled_hourly() {
+    let e = SCHEDULE
+        .iter()
+        .find(|e| e.job == Job::ScoreInteractions)
+        .expect("scheduled");
+    assert_eq!(e.cron, "0 * * * *");
+}
+
+#[test]
+fn interactions_are_scored_by_their_agent_formula_and_rescored_late() {
+    let dir = TempDir::new("score");
+    let clock = NativeClock::manual(NOW as u64);
+    let sdr = "sdr.widget.copilot.v1";
+    runtime().block_on(async {
+        let gw = Gateway::new(host(&dir, &clock));
+        let h = gw.host();
+        let t = NOW - 3 * 60 * MIN;
+        // a: valid ops, continued by b 10 min later, converted and paid: 1.0.
+        interaction(h, "a", sdr, "s1", t, "ops_applied").await;
+        interaction(h, "b", sdr, "s1", t + 10 * MIN, "ops_applied").await;
+        outcome(h, "a", "upgrade_completed").await;
+        // c: valid ops, next interaction 31 min later (abandoned): 0.2.
+        interaction(h, "c", sdr, "s2", t, "ops_applied").await;
+        interaction(h, "d", sdr, "s2", t + 31 * MIN, "no_ops").await;
+        // e: no ops but kept (continued): 0.2; an outcome for an unknown id waits.
+        interaction(h, "e", sdr, "s3", t, "no_ops").await;
+        outcome(h, "e", "ux_keep").await;
+        outcome(h, "z", "signup_completed").await;
+        // cs.widget: valid, kept, not undone, no later interaction: 0.3+0.3+0.2+0.2.
+        interaction(h, "f", "cs.widget.copilot.v1", "s4", t, "ops_applied").await;
+        outcome(h, "f", "ux_keep").await;
+        // cs.widget: valid but undone: 0.3.
+        interaction(h, "g", "cs.widget.copilot.v1", "s5", t, "ops_applied").await;
+        outcome(h, "g", "ux_undo").await;
+        // An agent the policy does not score, and a row past the rescore window.
+        interaction(h, "h", "debug.grantProbe", "s6", t, "ops_applied").await;
+        interaction(h, "i", sdr, "s7", NOW - 8 * 86_400_000, "ops_applied").await;
+
+        let done = gw.run_job(Job::ScoreInteractions).await.unwrap();
+        assert!(
+            done.starts_with("scored 7 interaction(s) of 3 agent(s)"),
+            "{done}"
+        );
+        let want = |z: Option<f64>| {
+            vec![
+                ("a", Some(1.0)),
+                ("b", Some(0.2)),
+                ("c", Some(0.2)),
+                ("d", Some(0.0)),
+                ("e", Some(0.2)),
+                ("f", Some(1.0)),
+                ("g", Some(0.3)),
+                ("h", None),
+                ("i", None),
+                ("z", z),
+            ]
+            .into_iter()
+            .filter(|(id, _)| *id != "z" || z.is_some())
+            .map(|(id, s)| (id.to_owned(), s))
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(scores(h).await, want(None));
+
+        // The interaction of the early outcome arrives, and c converts late.
+        interaction(h, "z", sdr, "s8", t + 60 * MIN, "ops_applied").await;
+        outcome(h, "c", "signup_completed").await;
+        gw.run_job(Job::ScoreInteractions).await.unwrap();
+        let mut w = want(Some(0.6));
+        w[2].1 = Some(0.6);
+        assert_eq!(scores(h).await, w);
+    });
+}
