@@ -5,7 +5,9 @@ mod conformance_cmd;
 mod eval_cmd;
 mod events_cmd;
 mod grant_cmd;
+mod jobs_cmd;
 mod policy_cmd;
+mod report_cmd;
 mod serve_cmd;
 
 use clap::{Parser, Subcommand};
@@ -52,6 +54,11 @@ enum Command {
     /// Approvals for agent tasks: the audit trail.
     #[command(subcommand)]
     Approvals(approvals_cmd::ApprovalsCommand),
+    /// The success report: criteria of policy/learning.yaml per agent (exit 1 when one fails).
+    Report(report_cmd::ReportArgs),
+    /// Declared jobs (policy/jobs.yaml): list them, or run one now.
+    #[command(subcommand)]
+    Jobs(jobs_cmd::JobsCommand),
 }
 
 fn main() {
@@ -64,6 +71,8 @@ fn main() {
         Command::Events(c) => events_cmd::run(c),
         Command::Policy(c) => policy_cmd::run(c),
         Command::Approvals(c) => approvals_cmd::run(c),
+        Command::Report(a) => report_cmd::run(a),
+        Command::Jobs(c) => jobs_cmd::run(c),
     };
     std::process::exit(code);
 }
