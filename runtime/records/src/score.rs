@@ -7,7 +7,7 @@
 //! by `/v1/outcome` and counts once the interaction row exists. Each run
 //! re-scores the last `policy::RESCORE_DAYS` days, so late outcomes and later
 //! interactions of the session (`continued`) change the score. One UPDATE per
-//! scored agent; the statement is idempotent.
+//! scored agent (idempotent), then `sf_interactions.score` is copied from it.
 
 use sf_core::policy::{self, Scoring, Signal};
 use sf_core::ports::{Clock, Host, Sql, SqlStatement, SqlValue};
@@ -88,6 +88,18 @@ pub async fn run<H: Host>(iso: &Isolate<H>) -> Result<ScoreReport, String> {
             .await
             .map_err(|e| format!("score-interactions: scoring {}: {e}", s.agent))?;
     }
+    // The workforce row of the same interaction carries the same score.
+    iso.host()
+        .sql()
+        .execute(SqlStatement::new(
+            format!(
+                "UPDATE sf_interactions SET score = (SELECT e.score FROM {T} e WHERE e.requestId = sf_interactions.id) \
+                 WHERE created_at_ms >= ? AND id IN (SELECT requestId FROM {T} WHERE scoredAtMs = ?)"
+            ),
+            vec![SqlValue::Integer(since_ms), SqlValue::Integer(now)],
+        ))
+        .await
+        .map_err(|e| format!("score-interactions: sf_interactions: {e}"))?;
     Ok(ScoreReport {
         since_ms,
         scored,

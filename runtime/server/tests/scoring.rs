@@ -109,6 +109,12 @@ fn interactions_are_scored_by_their_agent_formula_and_rescored_late() {
         interaction(h, "h", "debug.grantProbe", "s6", t, "ops_applied").await;
         interaction(h, "i", sdr, "s7", NOW - 8 * 86_400_000, "ops_applied").await;
 
+        exec(
+            h,
+            "INSERT INTO sf_interactions (id, agent_id, created_at_ms, r2_key) VALUES ('a', ?, ?, 'k')",
+            vec![sdr.into(), SqlValue::Integer(t)],
+        )
+        .await;
         let done = gw.run_job(Job::ScoreInteractions).await.unwrap();
         assert!(
             done.starts_with("scored 7 interaction(s) of 3 agent(s)"),
@@ -133,6 +139,12 @@ fn interactions_are_scored_by_their_agent_formula_and_rescored_late() {
             .collect::<Vec<_>>()
         };
         assert_eq!(scores(h).await, want(None));
+        let w = h
+            .sql()
+            .query(SqlStatement::new("SELECT score FROM sf_interactions", vec![]))
+            .await
+            .unwrap();
+        assert_eq!(w[0].get("score"), Some(&SqlValue::Real(1.0)));
 
         // The interaction of the early outcome arrives, and c converts late.
         interaction(h, "z", sdr, "s8", t + 60 * MIN, "ops_applied").await;
