@@ -119,4 +119,7 @@ impl<H: Host> RouteHandlers for Handlers<'_, H> {
     async fn approvals_admin_decide(&self, cx: RouteCtx) -> Out {
         sf_approvals::admin::decide_route(self.0.host(), cx).await
     }
+    async fn learning_metrics(&self, cx: RouteCtx) -> Out {
+        sf_records::metrics::route(self.0.host(), cx).await
+    }
 }

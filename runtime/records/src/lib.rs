@@ -4,6 +4,7 @@
 //! retention job ([`retention`]) and the scoring job ([`score`]).
 
 pub mod events;
+pub mod metrics;
 pub mod outcome;
 pub mod retention;
 pub mod score;

@@ -155,3 +155,75 @@ fn interactions_are_scored_by_their_agent_formula_and_rescored_late() {
         assert_eq!(scores(h).await, w);
     });
 }
+
+fn get(path: &str, token: Option<&str>) -> http::Request<Vec<u8>> {
+    let mut b = http::Request::builder().method("GET").uri(path);
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    b.body(Vec::new()).unwrap()
+}
+
+#[test]
+fn admin_metrics_per_day_and_prompt_version() {
+    let dir = TempDir::new("metrics");
+    let clock = NativeClock::manual(NOW as u64);
+    let sdr = "sdr.widget.copilot.v1";
+    runtime().block_on(async {
+        let h = NativeHost::open_with(
+            dir.path(),
+            native_vars().with("SF_ADMIN_TOKEN", "adm"),
+            HostOptions {
+                clock: clock.clone(),
+                ..HostOptions::default()
+            },
+        )
+        .unwrap();
+        let gw = Gateway::new(h);
+        let h = gw.host();
+        let t = NOW - 3 * 60 * MIN;
+        for (id, pv, outcome, lat) in [
+            ("a", "v1", "ops_applied", 1000),
+            ("b", "v1", "invalid_ops", 3000),
+            ("c", "v2", "ops_applied", 2000),
+        ] {
+            exec(
+                h,
+                "INSERT INTO copilot_events_v1 (requestId, day, occurredAtMs, sessionId, agentId, outcome, promptVersion, latencyMs) \
+                 VALUES (?, '2026-11-21', ?, ?, ?, ?, ?, ?)",
+                vec![id.into(), SqlValue::Integer(t), id.into(), sdr.into(), outcome.into(), pv.into(), SqlValue::Integer(lat)],
+            )
+            .await;
+        }
+        outcome(h, "a", "ux_keep").await;
+        outcome(h, "b", "ux_undo").await;
+        outcome(h, "c", "signup_completed").await;
+        gw.run_job(Job::ScoreInteractions).await.unwrap();
+
+        let q = "/admin/v1/metrics?agentId=sdr.widget.copilot.v1&from=2026-11-20&to=2026-11-22";
+        assert_eq!(gw.handle(get(q, None)).await.status(), 401);
+        assert_eq!(gw.handle(get(q, Some("nope"))).await.status(), 403);
+        let res = gw.handle(get(q, Some("adm"))).await;
+        assert_eq!(res.status(), 200);
+        let v: serde_json::Value = serde_json::from_slice(res.body()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "agentId": sdr, "from": "2026-11-20", "to": "2026-11-22",
+                "days": [
+                    {"day": "2026-11-21", "promptVersion": "v1", "interactions": 2, "validOpsRate": 0.5,
+                     "undoRate": 0.5, "p95LatencyMs": 3000.0, "conversionRate": 0.0, "avgScore": 0.2},
+                    {"day": "2026-11-21", "promptVersion": "v2", "interactions": 1, "validOpsRate": 1.0,
+                     "undoRate": null, "p95LatencyMs": 2000.0, "conversionRate": 1.0, "avgScore": 0.6},
+                ]
+            })
+        );
+        for bad in [
+            "/admin/v1/metrics?agentId=nobody",
+            "/admin/v1/metrics?agentId=sdr.copilot&from=2026-11-22&to=2026-11-21",
+            "/admin/v1/metrics?agentId=sdr.copilot&from=2026-1-1",
+        ] {
+            assert_eq!(gw.handle(get(bad, Some("adm"))).await.status(), 400, "{bad}");
+        }
+    });
+}
