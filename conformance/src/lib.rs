@@ -18,6 +18,7 @@
 pub mod approvals;
 pub mod http;
 pub mod l10n;
+pub mod learning;
 pub mod mock;
 pub mod personalization;
 pub mod worker;
@@ -514,6 +515,9 @@ pub fn run(cfg: &Config<'_>) -> Report {
                 report.record(name, case());
             }
             for (name, case) in approvals::cases(&cfg.base_url, cfg.mock) {
+                report.record(name, case());
+            }
+            for (name, case) in learning::cases(&cfg.base_url) {
                 report.record(name, case());
             }
             if kind == HostKind::Worker {

@@ -54,6 +54,7 @@ fn native_host_passes_the_conformance_suite() {
         "approvals grey zone through the model",
         "approvals model timeout leaves the task pending",
         "approvals human decision through the admin routes",
+        "learning metrics on the admin scheme",
     ] {
         assert!(
             report.passed.iter().any(|p| p == l10n),
