@@ -108,11 +108,22 @@ fn criteria(
     let table: Vec<(&'static str, usize)> =
         CRITERIA.iter().enumerate().map(|(i, c)| (c.0, i)).collect();
     let mut bars: Vec<Option<f64>> = vec![None; CRITERIA.len()];
+    // Named, even with a wrong bound (reported once, not again as missing).
+    let mut named = vec![false; CRITERIA.len()];
     for (k, bar) in &c.value.0 {
         let Some(i) = pick(&table, ck, f, "criterion", k) else {
             continue;
         };
         let (name, _, is_min) = CRITERIA[i];
+        if std::mem::replace(&mut named[i], true) {
+            ck.err(
+                f,
+                k.referenced,
+                format!("duplicate criterion `{name}`"),
+                Some("keep one bar per criterion".into()),
+            );
+            continue;
+        }
         let (want, other) = if is_min {
             ("min", &bar.value.max)
         } else {
@@ -151,18 +162,11 @@ fn criteria(
                 }),
             );
         }
-        if bars[i].replace(v.value).is_some() {
-            ck.err(
-                f,
-                k.referenced,
-                format!("duplicate criterion `{name}`"),
-                Some("keep one bar per criterion".into()),
-            );
-        }
+        bars[i] = Some(v.value);
     }
     // Rule: every criterion has a bar (the report judges all of them).
-    for (i, b) in bars.iter().enumerate() {
-        if b.is_none() {
+    for (i, n) in named.iter().enumerate() {
+        if !n {
             let (name, _, is_min) = CRITERIA[i];
             ck.err(
                 f,
