@@ -621,3 +621,29 @@ fn approvals_unknown_provider() {
         "did you mean `deepseek`?",
     );
 }
+
+#[test]
+fn job_reading_an_undeclared_variable() {
+    expect(
+        "job_undeclared_var",
+        1,
+        "policy/jobs.yaml",
+        13,
+        155,
+        "unknown variable `SF_RETENTION_MAX_DELETE`",
+        "did you mean `SF_RETENTION_MAX_DELETES`?",
+    );
+}
+
+#[test]
+fn approvals_caller_with_an_undeclared_token_variable() {
+    expect(
+        "approvals_undeclared_token_var",
+        1,
+        "policy/approvals.yaml",
+        31,
+        15,
+        "unknown variable `SF_APPROVALS_AGENCY_TOKN`",
+        "did you mean `SF_APPROVALS_AGENCY_TOKEN`?",
+    );
+}
