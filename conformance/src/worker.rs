@@ -7,6 +7,9 @@
 //! checks of every port on workerd's real bindings, the `waitUntil` marker, the
 //! queue consumer's D1 rows and the dead-letter records it keeps in R2. The cron
 //! handler is reached through wrangler's `/__scheduled` (`--test-scheduled`).
+//! [`queue_jobs`] puts an l10n job and a preview command on the queues Paris
+//! writes to (`POST /__sf_selftest/enqueue`, e2e-only producers) and checks
+//! what the Worker's consumer did with them.
 
 use std::path::Path;
 use std::thread::sleep;

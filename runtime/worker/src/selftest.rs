@@ -1,4 +1,5 @@
-//! Port self-test on the real runtime: `GET /__sf_selftest`.
+//! Port self-test on the real runtime: `GET /__sf_selftest`, and
+//! `POST /__sf_selftest/enqueue?queue=l10n|commands` ([`enqueue`]).
 //!
 //! The black-box conformance suite sees the ports only through gateway
 //! behaviour; this checks each Cloudflare port directly against workerd's
