@@ -82,6 +82,24 @@ write_dev_config() {
     grep -q '^main = "index.js"' "$DEV_CONFIG" || die "could not rewrite main in $DEV_CONFIG"
 }
 
+# e2e only (never wrangler.toml): producers for the two queues Paris writes to, so the
+# self-test's `POST /__sf_selftest/enqueue?queue=l10n|commands` can put a message on them and
+# the Worker's own consumer receives it. Inserted before the first top-level consumer.
+add_selftest_producers() {
+    awk '
+        !done && /^\[\[queues\.consumers\]\]/ {
+            print "# e2e only (scripts/worker.sh add_selftest_producers): the self-test enqueue hook."
+            print "[[queues.producers]]"; print "binding = \"SF_SELFTEST_L10N_Q\""
+            print "queue = \"instance-l10n-generate-cloud-dev\""; print ""
+            print "[[queues.producers]]"; print "binding = \"SF_SELFTEST_COMMANDS_Q\""
+            print "queue = \"paris-sf-commands-cloud-dev\""; print ""
+            done = 1
+        }
+        { print }
+    ' "$DEV_CONFIG" >"$DEV_CONFIG.tmp" && mv "$DEV_CONFIG.tmp" "$DEV_CONFIG"
+    grep -q 'binding = "SF_SELFTEST_COMMANDS_Q"' "$DEV_CONFIG" || die "could not add the self-test producers to $DEV_CONFIG"
+}
+
 gz_bytes() { gzip -9 -c "$1" | wc -c; }
 
 # The bundle's gzip budget. DESIGN.md sets 400 KiB; localization, personalization and the
@@ -166,6 +184,7 @@ e2e() {
     # The e2e bundle carries the port self-test (cargo feature `selftest`); the production
     # bundle is rebuilt without it by the deploy --dry-run at the end.
     build selftest
+    add_selftest_producers
     e2e_size="$SIZE_LINE"
     t_build=$(( $(date +%s) - t0 ))
 
