@@ -18,6 +18,9 @@ pub struct JobsFile {
 pub struct Job {
     pub id: S<String>,
     pub description: S<String>,
+    /// Variables the job reads (each declared in vars.yaml).
+    #[serde(default)]
+    pub vars: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

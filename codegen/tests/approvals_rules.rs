@@ -187,7 +187,7 @@ fn monitoring_and_token_variables_are_checked() {
     fails(
         "tokenVar: SF_APPROVALS_AGENCY_TOKEN",
         "tokenVar: agency-token",
-        "`agency-token` is not an environment variable name",
+        "unknown variable `agency-token`",
     );
 }
 

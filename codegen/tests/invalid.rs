@@ -623,6 +623,32 @@ fn approvals_unknown_provider() {
 }
 
 #[test]
+fn job_reading_an_undeclared_variable() {
+    expect(
+        "job_undeclared_var",
+        1,
+        "policy/jobs.yaml",
+        13,
+        155,
+        "unknown variable `SF_RETENTION_MAX_DELETE`",
+        "did you mean `SF_RETENTION_MAX_DELETES`?",
+    );
+}
+
+#[test]
+fn approvals_caller_with_an_undeclared_token_variable() {
+    expect(
+        "approvals_undeclared_token_var",
+        1,
+        "policy/approvals.yaml",
+        31,
+        15,
+        "unknown variable `SF_APPROVALS_AGENCY_TOKN`",
+        "did you mean `SF_APPROVALS_AGENCY_TOKEN`?",
+    );
+}
+
+#[test]
 fn learning_unknown_signal() {
     expect(
         "learning_unknown_signal",
@@ -634,7 +660,6 @@ fn learning_unknown_signal() {
         "did you mean `continued`?",
     );
 }
-
 #[test]
 fn learning_weight_out_of_range() {
     expect(
@@ -647,7 +672,6 @@ fn learning_weight_out_of_range() {
         "weighted share",
     );
 }
-
 #[test]
 fn learning_weights_not_one() {
     expect(
@@ -660,7 +684,6 @@ fn learning_weights_not_one() {
         "add up to 1",
     );
 }
-
 #[test]
 fn learning_unknown_agent() {
     expect(

@@ -521,6 +521,13 @@ pub fn run(cfg: &Config<'_>) -> Report {
                 report.record(name, case());
             }
             if kind == HostKind::Worker {
+                worker::queue_jobs(
+                    &cfg.base_url,
+                    &cfg.secret,
+                    &cfg.bearer,
+                    cfg.mock,
+                    &mut report,
+                );
                 worker::after_suite(&cfg.base_url, &mut report);
             }
         }

@@ -7,14 +7,19 @@
 //! checks of every port on workerd's real bindings, the `waitUntil` marker, the
 //! queue consumer's D1 rows and the dead-letter records it keeps in R2. The cron
 //! handler is reached through wrangler's `/__scheduled` (`--test-scheduled`).
+//! [`queue_jobs`] puts an l10n job and a preview command on the queues Paris
+//! writes to (`POST /__sf_selftest/enqueue`, e2e-only producers) and checks
+//! what the Worker's consumer did with them.
 
 use std::path::Path;
 use std::thread::sleep;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use sf_core::grants::mint_grant;
 
 use crate::http::{request, Response};
+use crate::mock::{MockUpstream, Script};
 use crate::{ensure, expect_json, expect_not_found, CaseResult, Report};
 
 const SELFTEST: &str = "/__sf_selftest";
@@ -244,6 +249,217 @@ pub fn degraded(base: &str, report: &mut Report) {
                 || format!("no archived record for {event_id}: {v}"),
             )
         }),
+    );
+}
+
+/// What no earlier run has used on the target.
+fn fresh(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{tag}{nanos}")
+}
+
+/// `POST /__sf_selftest/enqueue?queue=…`: the self-test puts `msg` on one of the
+/// producers only the e2e's dev config binds; the Worker's consumer gets it.
+fn enqueue(base: &str, queue: &str, msg: &Value) -> CaseResult {
+    let res = request(
+        base,
+        "POST",
+        &format!("{SELFTEST}/enqueue?queue={queue}"),
+        &[("content-type", "application/json")],
+        msg.to_string().as_bytes(),
+    )?;
+    ensure(res.status == 202, || {
+        format!("enqueue on {queue}: {} {}", res.status, body_text(&res))
+    })
+}
+
+const L10N_REPORT: &str = "/api/l10n/jobs/report";
+
+/// An `l10n.instance.v1` job delivered on `instance-l10n-generate-cloud-dev`:
+/// the consumer reads Tokyo and Paris on the mock, calls the model, writes the
+/// overlay once and reports `running` then `succeeded` (CONTRACT 7.4).
+fn l10n_job_on_queue(base: &str, secret: &str, mock: &MockUpstream) -> CaseResult {
+    let (ws, public_id, widget) = (fresh("ws-q"), fresh("wgt_q"), fresh("faqq"));
+    let instance = format!("/api/workspaces/{ws}/instance/{public_id}?subject=workspace");
+    let overlay =
+        format!("/api/workspaces/{ws}/instances/{public_id}/layers/locale/fr?subject=workspace");
+    mock.clear_routes();
+    mock.echo_batches(false);
+    mock.reset(Script {
+        content: json!([
+            {"path": "title", "value": "Questions fréquentes"},
+            {"path": "sections.0.title", "value": "Facturation"},
+            {"path": "sections.0.faqs.0.question", "value": "Puis-je payer à l'année ?"}
+        ])
+        .to_string(),
+        status: 200,
+        delay_ms: 0,
+    });
+    mock.route(
+        "GET",
+        &format!("/widgets/{widget}/localization.json"),
+        200,
+        &json!({"v": 1, "paths": [
+            {"path": "title", "type": "string"},
+            {"path": "sections.*.title", "type": "string"},
+            {"path": "sections.*.faqs.*.question", "type": "string"}
+        ]})
+        .to_string(),
+    );
+    let config = json!({"title": "Frequently asked", "sections": [
+        {"title": "Billing", "faqs": [{"question": "Can I pay yearly?"}]}
+    ]});
+    mock.route(
+        "GET",
+        &instance,
+        200,
+        &json!({"widgetType": widget, "config": config, "updatedAt": "2026-11-30T10:00:00.000Z"})
+            .to_string(),
+    );
+    mock.route("GET", &overlay, 404, r#"{"error":"not found"}"#);
+    mock.route("PUT", &overlay, 200, r#"{"ok":true}"#);
+    mock.route("POST", L10N_REPORT, 200, r#"{"ok":true}"#);
+    let grant = mint_grant(
+        &json!({
+            "v": 1, "iss": "paris", "jti": fresh("jti-q"),
+            "sub": {"kind": "service", "serviceId": "paris.l10n"},
+            "exp": 4_102_444_800u64,
+            "caps": ["agent:l10n.instance.v1"],
+            "budgets": {"maxTokens": 900, "timeoutMs": 30000, "maxRequests": 1},
+            "mode": "ops",
+            "ai": {
+                "profile": "free_low", "allowedProviders": ["deepseek"], "defaultProvider": "deepseek",
+                "models": {"deepseek": {"defaultModel": "deepseek-chat", "allowed": ["deepseek-chat"]}},
+                "allowProviderChoice": false, "allowModelChoice": false
+            },
+            "trace": {"sessionId": "s-q", "instancePublicId": public_id}
+        }),
+        secret,
+    );
+    let job = json!({
+        "v": 1, "agentId": "l10n.instance.v1", "grant": grant, "publicId": public_id,
+        "widgetType": widget, "locale": "fr", "baseUpdatedAt": "2026-11-30T10:00:00.000Z",
+        "kind": "curated", "workspaceId": ws
+    });
+    enqueue(base, "l10n", &job)?;
+
+    let statuses = || -> Vec<Value> {
+        mock.seen()
+            .iter()
+            .filter(|s| s.method == "POST" && s.path == L10N_REPORT)
+            .filter_map(|s| serde_json::from_str::<Value>(&s.body).ok())
+            .filter(|r| r["publicId"] == public_id.as_str())
+            .map(|r| r["status"].clone())
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while statuses().len() < 2 && Instant::now() < deadline {
+        sleep(Duration::from_millis(100));
+    }
+    let seen = mock.seen();
+    let puts: Vec<_> = seen
+        .iter()
+        .filter(|s| s.method == "PUT" && s.path == overlay)
+        .collect();
+    let put: Value = puts
+        .first()
+        .and_then(|p| serde_json::from_str(&p.body).ok())
+        .unwrap_or_default();
+    let ops = put["ops"].to_string();
+    let got = statuses();
+    ensure(
+        got == [json!("running"), json!("succeeded")]
+            && puts.len() == 1
+            && put["source"] == "agent"
+            && ops.contains("Facturation")
+            && seen.iter().all(|s| !s.body.contains(&grant)),
+        || {
+            format!(
+                "after 20 s: reports {got:?}, {} overlay PUT(s) {ops}, requests: {:?}",
+                puts.len(),
+                seen.iter()
+                    .map(|s| format!("{} {}", s.method, s.path))
+                    .collect::<Vec<_>>()
+            )
+        },
+    )
+}
+
+/// A `personalization.preview.enqueue` `sf.command` delivered on
+/// `paris-sf-commands-cloud-dev`: the consumer runs the job, whose record the
+/// status route then serves (CONTRACT 7.6); the page host is `.invalid`, so
+/// no page is read, and the mock model answers the overrides.
+fn preview_command_on_queue(
+    base: &str,
+    secret: &str,
+    bearer: &str,
+    mock: &MockUpstream,
+) -> CaseResult {
+    const PREVIEW: &str = "agent.personalization.preview.v1";
+    mock.reset(Script {
+        content: "heroTitle\tBaked fresh every morning\nctaText\tVisit us".into(),
+        status: 200,
+        delay_ms: 0,
+    });
+    let job = fresh("conf-q-p-");
+    let grant = mint_grant(
+        &json!({
+            "v": 1, "iss": "paris", "jti": fresh("jti-qp"),
+            "sub": {"kind": "anon", "sessionId": "conf-pers-q"}, "exp": 4_102_444_800u64,
+            "caps": [format!("agent:{PREVIEW}")],
+            "budgets": {"maxTokens": 400, "timeoutMs": 20000, "maxRequests": 2}, "mode": "editor",
+            "ai": {"profile": "free_low", "allowedProviders": ["deepseek"], "defaultProvider": "deepseek",
+                "models": {"deepseek": {"defaultModel": "deepseek-chat", "allowed": ["deepseek-chat"]}},
+                "allowProviderChoice": false, "allowModelChoice": false}
+        }),
+        secret,
+    );
+    let cmd = json!({"v": 1, "kind": "sf.command", "command": "personalization.preview.enqueue",
+        "payload": {"agentId": PREVIEW, "grant": grant, "url": "https://acme.invalid/",
+            "allowedOverrides": ["heroTitle", "ctaText"], "jobId": job}});
+    enqueue(base, "commands", &cmd)?;
+
+    let auth = format!("Bearer {bearer}");
+    let path = format!("/v1/personalization/preview/{job}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let last = loop {
+        let res = request(base, "GET", &path, &[("authorization", auth.as_str())], b"")?;
+        let b = res.json();
+        let ended = res.status == 200 && (b["status"] == "completed" || b["status"] == "failed");
+        if ended || Instant::now() > deadline {
+            break (res.status, b);
+        }
+        sleep(Duration::from_millis(100));
+    };
+    let (status, b) = last;
+    ensure(
+        status == 200
+            && b["status"] == "completed"
+            && b["result"]["copyOverrides"]
+                == json!({"heroTitle": "Baked fresh every morning", "ctaText": "Visit us"}),
+        || format!("job {job} after 20 s: {status} {b}"),
+    )
+}
+
+/// The two queue job kinds the Worker consumes besides events, delivered on
+/// their queues under `wrangler dev` (not over HTTP).
+pub fn queue_jobs(
+    base: &str,
+    secret: &str,
+    bearer: &str,
+    mock: &MockUpstream,
+    report: &mut Report,
+) {
+    report.record(
+        "queue: l10n.instance.v1 job on instance-l10n-generate-cloud-dev -> overlay PUT, reports running then succeeded",
+        l10n_job_on_queue(base, secret, mock),
+    );
+    report.record(
+        "queue: personalization.preview.enqueue sf.command on paris-sf-commands-cloud-dev -> job completed",
+        preview_command_on_queue(base, secret, bearer, mock),
     );
 }
 

@@ -13,7 +13,12 @@ const MAX_TIMEOUT_MS: i64 = 60_000;
 const MAX_PENDING_TTL_MINUTES: i64 = 7 * 24 * 60;
 const MAX_DURATION_MINUTES: i64 = 7 * 24 * 60;
 
-pub(super) fn check(ck: &mut Ck, raw: &Raw, cat: &Catalogue) -> Approvals {
+pub(super) fn check(
+    ck: &mut Ck,
+    raw: &Raw,
+    cat: &Catalogue,
+    vars: &super::vars::Vars,
+) -> Approvals {
     let f = load::APPROVALS;
     let a = &raw.approvals;
     let mut out = Approvals::default();
@@ -124,20 +129,9 @@ pub(super) fn check(ck: &mut Ck, raw: &Raw, cat: &Catalogue) -> Approvals {
     for c in &a.callers.value {
         let c = &c.value;
         let declared = callers.declare(ck, &c.id, ident::pascal(&c.id.value));
-        // Rule: a token variable is an UPPER_SNAKE environment variable name.
+        // Rule: a caller's token variable is declared in vars.yaml (else no caller could authenticate).
         let tv = &c.token_var.value;
-        if tv.is_empty()
-            || !tv
-                .chars()
-                .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_')
-        {
-            ck.err(
-                f,
-                c.token_var.referenced,
-                format!("`{tv}` is not an environment variable name"),
-                Some("use UPPER_SNAKE_CASE, e.g. `SF_APPROVALS_AGENCY_TOKEN`".into()),
-            );
-        }
+        super::vars::resolve(ck, vars, f, &c.token_var);
         // Rule: budgets are positive, and the human threshold is within the daily budget.
         let budget = c.daily_budget_usd.value;
         if !(budget.is_finite() && budget > 0.0) {

@@ -13,7 +13,11 @@ const MONTHS: [&str; 12] = [
 const WEEKDAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 /// The jobs, and the schedule as (cron, job index).
-pub(super) fn check(ck: &mut Ck, f: &JobsFile) -> (Vec<JobDef>, Vec<(String, usize)>) {
+pub(super) fn check(
+    ck: &mut Ck,
+    f: &JobsFile,
+    vars: &super::vars::Vars,
+) -> (Vec<JobDef>, Vec<(String, usize)>) {
     let mut ns = Names::new("job", load::JOBS);
     let mut methods = Names::new("job runner", load::JOBS);
     let mut jobs = Vec::new();
@@ -21,6 +25,10 @@ pub(super) fn check(ck: &mut Ck, f: &JobsFile) -> (Vec<JobDef>, Vec<(String, usi
         let j = &j.value;
         let d = ns.declare(ck, &j.id, ident::pascal(&j.id.value));
         let m = d.and_then(|_| methods.declare(ck, &j.id, ident::snake(&j.id.value)));
+        // Rule: a variable a job reads is declared (vars::resolve says which and how).
+        for v in &j.vars {
+            super::vars::resolve(ck, vars, load::JOBS, v);
+        }
         // Rule: a job says what it does (operators read it in `sf jobs` and logs).
         if j.description.value.trim().is_empty() {
             ck.err(

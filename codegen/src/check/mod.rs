@@ -171,7 +171,7 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
     let bu = budgets::check(ck, raw, &stages, &pr, &mut ag);
     let route_defs = routes::check(ck, raw, &envs);
     let lexicon = lexicon::check(ck, &raw.lexicon);
-    let (jobs, schedule) = jobs::check(ck, &raw.ops.jobs);
+    let (jobs, schedule) = jobs::check(ck, &raw.ops.jobs, &vars);
     let (queues, kinds) = queues::check(ck, &raw.ops.queues, &envs);
     let prompts = prompts::check(ck, &raw.ops.prompts, &ag);
     let ops = crate::ops::Ops {
@@ -181,7 +181,7 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
         kinds,
         prompts,
     };
-    let approvals = approvals::check(ck, raw, &cat);
+    let approvals = approvals::check(ck, raw, &cat, &vars);
     let learning = learning::check(ck, &raw.learning, &ag);
 
     let mut errs = std::mem::take(&mut ck.errs);

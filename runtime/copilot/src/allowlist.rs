@@ -6,23 +6,11 @@ use serde_json::Value;
 
 use super::ops::AllowEntry;
 use sf_core::error::ApiError;
+use sf_core::http::encode_uri_component;
 use sf_core::policy::Var;
 use sf_core::ports::{Fetch, Host, Vars};
 
 const TOKYO_TIMEOUT: Duration = Duration::from_millis(5000);
-
-/// `encodeURIComponent`.
-pub fn encode_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
 
 fn invalid() -> ApiError {
     ApiError::provider(502, "tokyo", "Invalid sdr.allowlist.json")
@@ -105,7 +93,7 @@ pub async fn load<H: Host>(
                 format!("Missing {}", Var::TokyoBaseUrl.name()),
             )
         })?;
-    let dir = format!("{base}/widgets/{}", encode_component(widget_type));
+    let dir = format!("{base}/widgets/{}", encode_uri_component(widget_type));
     if let Some(doc) = get_json(host.fetch(), &format!("{dir}/sdr.allowlist.json")).await? {
         return parse_entries(&doc).ok_or_else(invalid);
     }
@@ -133,8 +121,8 @@ mod tests {
 
     #[test]
     fn encodes_like_encode_uri_component() {
-        assert_eq!(encode_component("faq"), "faq");
-        assert_eq!(encode_component("a b/c?é"), "a%20b%2Fc%3F%C3%A9");
+        assert_eq!(encode_uri_component("faq"), "faq");
+        assert_eq!(encode_uri_component("a b/c?é"), "a%20b%2Fc%3F%C3%A9");
     }
 
     #[test]

@@ -68,6 +68,21 @@ pub fn well_formed_request_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
+/// JavaScript's `encodeURIComponent`: keeps `A-Z a-z 0-9 - _ . ! ~ * ' ( )`
+/// and percent-encodes every other byte of the UTF-8 text. Paths the gateway
+/// builds for Paris, Tokyo and the providers go through it, as the original's did.
+pub fn encode_uri_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Percent-decodes a path capture; a malformed escape is `None` (callers
 /// answer "not found"; the original threw and answered 500).
 pub fn decode_param(raw: &str) -> Option<String> {
@@ -98,6 +113,14 @@ mod tests {
         assert!(!well_formed_request_id(""));
         assert!(!well_formed_request_id("a b"));
         assert!(!well_formed_request_id(&"x".repeat(129)));
+    }
+
+    #[test]
+    fn uri_components_encode_as_javascript_does() {
+        assert_eq!(
+            encode_uri_component("a:b/c d@é!*"),
+            "a%3Ab%2Fc%20d%40%C3%A9!*"
+        );
     }
 
     #[test]

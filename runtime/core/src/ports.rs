@@ -226,6 +226,13 @@ pub trait Counter {
 /// Configuration and secrets, read exactly as on Cloudflare (vars + secrets).
 pub trait Vars {
     fn var(&self, name: &str) -> Option<String>;
+
+    /// The variable trimmed, `None` when unset or blank: how settings are read.
+    fn setting(&self, name: &str) -> Option<String> {
+        self.var(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
 }
 
 /// Work that must finish after the response is sent (Workers `ctx.waitUntil`).

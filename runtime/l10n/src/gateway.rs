@@ -45,12 +45,7 @@ impl<'a, H: Host> PortsIo<'a, H> {
     }
 
     fn var(&self, name: &str) -> Option<String> {
-        self.iso
-            .host()
-            .vars()
-            .var(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        self.iso.host().vars().setting(name)
     }
 
     fn base(&self, name: &str) -> Result<String, IoFailure> {

@@ -9,6 +9,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::error::{IoFailure, L10nError};
+pub use sf_core::http::encode_uri_component;
 
 /// An HTTP answer: status and body text (an implementation reads the body
 /// fully; it may cap its size).
@@ -26,19 +27,6 @@ impl Reply {
 
 /// Header every Paris call carries besides `authorization: Bearer PARIS_DEV_JWT`.
 pub const INTERNAL_SERVICE_HEADER: (&str, &str) = ("x-ck-internal-service", "sanfrancisco.l10n");
-
-/// `encodeURIComponent`.
-pub fn encode_uri_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
 
 /// Paris path (append to `PARIS_BASE_URL`) of an instance; GET with `cache-control: no-store`.
 pub fn paris_instance_path(workspace_id: &str, public_id: &str) -> String {

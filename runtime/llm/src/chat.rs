@@ -83,10 +83,7 @@ pub struct LlmScope<'a, H: Host> {
 }
 
 fn var<H: Host>(host: &H, name: &str) -> Option<String> {
-    host.vars()
-        .var(name)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    host.vars().setting(name)
 }
 
 /// Whether the provider has what it needs to be called (CONTRACT.md 8.1):

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
+use sf_core::http::encode_uri_component;
 use sf_core::ports::{Fetch, FetchError, Host, Vars};
 use sf_core::Isolate;
 
@@ -13,32 +14,17 @@ const PARIS_TIMEOUT: Duration = Duration::from_secs(15);
 /// Longest Paris error text kept in `persistError`.
 const MAX_ERROR_CHARS: usize = 500;
 
-/// `encodeURIComponent` for one path segment.
-pub fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 pub fn business_profile_path(workspace_id: &str) -> String {
     format!(
         "/api/workspaces/{}/business-profile",
-        encode_segment(workspace_id)
+        encode_uri_component(workspace_id)
     )
 }
 
 fn var<H: Host>(iso: &Isolate<H>, name: &str) -> Result<String, String> {
     iso.host()
         .vars()
-        .var(name)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+        .setting(name)
         .ok_or_else(|| format!("Missing {name}"))
 }
 

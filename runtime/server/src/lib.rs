@@ -18,6 +18,7 @@
 //! `d1_migrations` table.
 
 pub mod blob;
+mod body;
 pub mod clock;
 pub mod consumer;
 pub mod counter;

@@ -158,6 +158,11 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         Ok(req) if req.uri().path() == selftest::PATH && selftest::enabled(gw.host()) => {
             Scoped::new(ctx_anchor(&ctx), selftest::run(&gw, req.uri().query())).await
         }
+        #[cfg(feature = "selftest")]
+        Ok(req) if req.uri().path() == selftest::ENQUEUE_PATH && selftest::enabled(gw.host()) => {
+            let (parts, body) = req.into_parts();
+            selftest::enqueue(&env, &parts.method, parts.uri.query(), &body).await
+        }
         Ok(req) => Scoped::new(ctx_anchor(&ctx), gw.handle(req)).await,
         Err(e) => unhandled(&format!("unreadable request: {e}")),
     };

@@ -1,4 +1,5 @@
-//! Port self-test on the real runtime: `GET /__sf_selftest`.
+//! Port self-test on the real runtime: `GET /__sf_selftest`, and
+//! `POST /__sf_selftest/enqueue?queue=l10n|commands` ([`enqueue`]).
 //!
 //! The black-box conformance suite sees the ports only through gateway
 //! behaviour; this checks each Cloudflare port directly against workerd's
@@ -26,8 +27,16 @@ use sf_core::ports::{
 use sf_runtime::Gateway;
 
 use crate::host::CfHost;
+use crate::queue::CfQueue;
 
 pub const PATH: &str = "/__sf_selftest";
+/// `POST /__sf_selftest/enqueue?queue=l10n|commands`: the body onto one of the
+/// two producers only the e2e's dev config binds, so the Worker's own queue
+/// consumer receives it (the e2e cases for the l10n job and Paris' commands).
+pub const ENQUEUE_PATH: &str = "/__sf_selftest/enqueue";
+/// The e2e dev config's producers (scripts/worker.sh), one per consumed queue.
+pub const L10N_PRODUCER: &str = "SF_SELFTEST_L10N_Q";
+pub const COMMANDS_PRODUCER: &str = "SF_SELFTEST_COMMANDS_Q";
 
 pub fn enabled(host: &CfHost) -> bool {
     host.vars().var("SF_SELFTEST").as_deref() == Some("1")
@@ -462,5 +471,37 @@ async fn other_events_count(host: &CfHost) -> http::Response<Vec<u8>> {
             sf_core::http::json_response(200, &json!({ "count": n }))
         }
         Err(e) => sql_failure(e),
+    }
+}
+
+/// Sends the JSON `body` to the producer `queue=` names; 202 once the queue took it.
+pub async fn enqueue(
+    env: &worker::Env,
+    method: &http::Method,
+    query: Option<&str>,
+    body: &[u8],
+) -> http::Response<Vec<u8>> {
+    let fail = |status: u16, why: String| {
+        sf_core::http::json_response(status, &json!({ "ok": false, "error": why }))
+    };
+    if method != http::Method::POST {
+        return fail(405, format!("{ENQUEUE_PATH} takes POST"));
+    }
+    let binding = match query.and_then(|q| q.strip_prefix("queue=")) {
+        Some("l10n") => L10N_PRODUCER,
+        Some("commands") => COMMANDS_PRODUCER,
+        other => return fail(400, format!("queue={other:?}: expected l10n or commands")),
+    };
+    let msg: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => return fail(400, format!("body is not JSON: {e}")),
+    };
+    let q = match env.queue(binding) {
+        Ok(q) => CfQueue(q),
+        Err(e) => return fail(500, format!("{binding} is not bound: {e}")),
+    };
+    match q.send(&msg).await {
+        Ok(()) => sf_core::http::json_response(202, &json!({ "ok": true, "producer": binding })),
+        Err(e) => fail(500, format!("{binding}: {e}")),
     }
 }

@@ -16,6 +16,7 @@ use super::{
     ProviderTarget, Role,
 };
 use sf_core::error::ApiError;
+pub use sf_core::http::encode_uri_component;
 use sf_core::policy::Var;
 
 /// Bare ids (no vendor prefix, e.g. `nova-2-lite-v1`) become
@@ -35,19 +36,6 @@ pub fn bedrock_model_id(model: &str) -> String {
     } else {
         format!("amazon.{id}:0")
     }
-}
-
-/// JavaScript's `encodeURIComponent`: keeps `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
-pub fn encode_uri_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 pub(super) fn build(
