@@ -1,5 +1,6 @@
-//! The learning rules (policy/learning.yaml) beyond the trybuild cases: the
-//! shipped policy with one change in memory, and the message it must give.
+//! The learning rules (policy/learning.yaml): the four fixtures of
+//! fixtures/policy/invalid/learning_* (also trybuild cases) with their exact
+//! place, then the other rules on the shipped policy changed in memory.
 
 use std::path::Path;
 
@@ -106,5 +107,79 @@ fn each_learning_rule() {
         "rescoreDays: 7",
         "rescoreDays: 365",
         "rescoreDays must be from 1 to 90, not 365",
+    );
+}
+
+fn case(name: &str) -> std::path::PathBuf {
+    root().join("fixtures/policy/invalid").join(name)
+}
+
+/// The fixture's one error: place, message and help.
+fn expect(name: &str, count: usize, file: &str, line: u64, col: u64, message: &str, help: &str) {
+    let d = match sf_codegen::compile(&case(name)) {
+        Ok(_) => panic!("fixture `{name}` compiled but must fail"),
+        Err(d) => d,
+    };
+    let first = &d.0[0];
+    assert_eq!(
+        (
+            first.file.as_str(),
+            first.line,
+            first.col,
+            first.message.as_str()
+        ),
+        (file, line, col, message),
+        "{d}"
+    );
+    assert!(first.help.as_deref().unwrap_or("").contains(help), "{d}");
+    assert_eq!(d.len(), count, "{d}");
+}
+
+#[test]
+fn learning_unknown_signal() {
+    expect(
+        "learning_unknown_signal",
+        1,
+        "policy/learning.yaml",
+        25,
+        43,
+        "unknown signal `continud`",
+        "did you mean `continued`?",
+    );
+}
+#[test]
+fn learning_weight_out_of_range() {
+    expect(
+        "learning_weight_out_of_range",
+        1,
+        "policy/learning.yaml",
+        27,
+        48,
+        "the weight of `kept` must be in [0, 1], not 1.5",
+        "weighted share",
+    );
+}
+#[test]
+fn learning_weights_not_one() {
+    expect(
+        "learning_weights_not_one",
+        1,
+        "policy/learning.yaml",
+        29,
+        16,
+        "the weights of agent `sdr.copilot` sum to 1.1, not 1",
+        "add up to 1",
+    );
+}
+#[test]
+fn learning_unknown_agent() {
+    expect(
+        "learning_unknown_agent",
+        1,
+        "policy/learning.yaml",
+        29,
+        3,
+        "unknown agent `sdr.copilott`",
+        "did you mean `sdr.copilot`?",
     );
 }
