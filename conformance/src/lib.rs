@@ -20,6 +20,7 @@ pub mod http;
 pub mod l10n;
 pub mod mock;
 pub mod personalization;
+pub mod tenants;
 pub mod worker;
 
 use std::path::PathBuf;
@@ -514,6 +515,9 @@ pub fn run(cfg: &Config<'_>) -> Report {
                 report.record(name, case());
             }
             for (name, case) in approvals::cases(&cfg.base_url, cfg.mock) {
+                report.record(name, case());
+            }
+            for (name, case) in tenants::cases(&cfg.base_url) {
                 report.record(name, case());
             }
             if kind == HostKind::Worker {

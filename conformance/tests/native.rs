@@ -54,6 +54,8 @@ fn native_host_passes_the_conformance_suite() {
         "approvals grey zone through the model",
         "approvals model timeout leaves the task pending",
         "approvals human decision through the admin routes",
+        "tenants admin create, list, update",
+        "tenants keys: add with expiry, revoke",
     ] {
         assert!(
             report.passed.iter().any(|p| p == l10n),

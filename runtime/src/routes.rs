@@ -119,4 +119,22 @@ impl<H: Host> RouteHandlers for Handlers<'_, H> {
     async fn approvals_admin_decide(&self, cx: RouteCtx) -> Out {
         sf_approvals::admin::decide_route(self.0.host(), cx).await
     }
+    async fn tenants_admin_create(&self, cx: RouteCtx) -> Out {
+        sf_tenants::admin::create_route(self.0.host(), cx).await
+    }
+    async fn tenants_admin_list(&self, cx: RouteCtx) -> Out {
+        sf_tenants::admin::list_route(self.0.host(), cx).await
+    }
+    async fn tenants_admin_update(&self, cx: RouteCtx) -> Out {
+        sf_tenants::admin::update_route(self.0.host(), cx).await
+    }
+    async fn tenants_admin_key_create(&self, cx: RouteCtx) -> Out {
+        sf_tenants::admin::key_create_route(self.0.host(), cx).await
+    }
+    async fn tenants_admin_key_revoke(&self, cx: RouteCtx) -> Out {
+        sf_tenants::admin::key_revoke_route(self.0.host(), cx).await
+    }
+    async fn tenants_admin_usage(&self, cx: RouteCtx) -> Out {
+        sf_tenants::admin::usage_route(self.0.host(), cx).await
+    }
 }
