@@ -23,8 +23,9 @@ pub const JOBS: &str = "policy/jobs.yaml";
 pub const QUEUES: &str = "policy/queues.yaml";
 pub const PROMPTS: &str = "policy/prompts.yaml";
 pub const APPROVALS: &str = "policy/approvals.yaml";
+pub const TENANCY: &str = "policy/tenancy.yaml";
 
-pub const FILES: [&str; 12] = [
+pub const FILES: [&str; 13] = [
     AGENTS,
     PROVIDERS,
     PROFILES,
@@ -37,6 +38,7 @@ pub const FILES: [&str; 12] = [
     QUEUES,
     PROMPTS,
     APPROVALS,
+    TENANCY,
 ];
 
 /// Policy files are small; anything bigger is a mistake or an attack.

@@ -5,6 +5,8 @@ use serde_json::{json, Map, Value};
 
 mod approvals;
 pub use approvals::*;
+mod tenancy;
+pub use tenancy::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
@@ -268,7 +270,8 @@ pub struct Policy {
     pub lexicon: Lexicon,
     pub vars: Vec<VarDef>,
     pub approvals: Approvals,
-    /// `pol-` + 16 hex of SHA-256 over [`Policy::canonical_json`].
+    pub tenancy: Tenancy,
+    /// `pol- + 16 hex of SHA-256 over [`Policy::canonical_json`].
     pub version: String,
 }
 
@@ -366,6 +369,7 @@ impl Policy {
             "plans": plans,
             "routes": routes,
             "variables": self.vars_json(),
+            "tenancy": self.tenancy_json(),
         })
     }
 
@@ -441,7 +445,22 @@ impl Policy {
             "dictionaryHash": self.lexicon.hash,
             "vars": explain["variables"],
             "approvals": self.approvals_json(),
+            "tenancy": self.tenancy_json(),
         })
+    }
+
+    fn tenancy_json(&self) -> Value {
+        let name = |p: usize, m: usize| {
+            let p = self.providers.get(p).map_or("", |p| p.name.as_str());
+            (
+                p.to_owned(),
+                self.models
+                    .get(m)
+                    .map_or("", |m| m.name.as_str())
+                    .to_owned(),
+            )
+        };
+        self.tenancy.canonical_json(name)
     }
 
     fn approvals_json(&self) -> Value {

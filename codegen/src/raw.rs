@@ -13,6 +13,8 @@ pub type S<T> = Spanned<T>;
 
 mod approvals;
 pub use approvals::*;
+mod tenancy;
+pub use tenancy::*;
 
 /// A YAML mapping kept in source order, keys with their locations. Duplicate
 /// keys are left in so the checker can report them with both places.

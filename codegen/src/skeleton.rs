@@ -17,6 +17,7 @@ use proc_macro2::TokenStream;
 use crate::model::*;
 
 mod approvals;
+mod tenancy;
 
 /// The Rust name of a placeholder variant (and, in snake case, of a
 /// placeholder method).
@@ -56,6 +57,7 @@ fn empty() -> Policy {
         lexicon: Lexicon::default(),
         vars: Vec::new(),
         approvals: Approvals::default(),
+        tenancy: Tenancy::default(),
         version: String::new(),
     }
 }
@@ -255,6 +257,7 @@ fn repair(p: &mut Policy) {
         a.budgets.resize(nprof, filler);
     }
     approvals::repair(p);
+    tenancy::repair(p);
     p.minibob.resize(p.stages.len(), None);
     p.minibob_plan = clamp(p.minibob_plan, p.plans.len());
     p.minibob_agent = clamp(p.minibob_agent, p.agents.len());

@@ -621,3 +621,55 @@ fn approvals_unknown_provider() {
         "did you mean `deepseek`?",
     );
 }
+
+#[test]
+fn tenancy_unknown_model() {
+    expect(
+        "tenancy_unknown_model",
+        1,
+        "policy/tenancy.yaml",
+        16,
+        38,
+        "unknown model `deepseek-chatt` for provider `deepseek`",
+        "did you mean `deepseek-chat`?",
+    );
+}
+
+#[test]
+fn tenancy_unknown_provider() {
+    expect(
+        "tenancy_unknown_provider",
+        1,
+        "policy/tenancy.yaml",
+        15,
+        21,
+        "unknown provider `openia`",
+        "did you mean `openai`?",
+    );
+}
+
+#[test]
+fn tenancy_unknown_tier() {
+    expect(
+        "tenancy_unknown_tier",
+        1,
+        "policy/tenancy.yaml",
+        19,
+        14,
+        "unknown tier `fre`",
+        "did you mean `free`?",
+    );
+}
+
+#[test]
+fn tenancy_missing_tier() {
+    expect(
+        "tenancy_missing_tier",
+        1,
+        "policy/tenancy.yaml",
+        21,
+        3,
+        "missing tier `premium`",
+        "the routing rubric needs it",
+    );
+}

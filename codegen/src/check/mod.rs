@@ -19,6 +19,7 @@ mod prompts;
 mod providers;
 mod queues;
 mod routes;
+mod tenancy;
 mod vars;
 
 pub use jobs::check_cron;
@@ -45,6 +46,7 @@ pub struct Raw {
     pub vars: raw::VarsFile,
     pub ops: RawOps,
     pub approvals: raw::ApprovalsFile,
+    pub tenancy: raw::TenancyFile,
 }
 
 /// jobs.yaml, queues.yaml, prompts.yaml.
@@ -85,6 +87,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
         _ => None,
     };
     let approvals = p!(load::APPROVALS);
+    let tenancy = p!(load::TENANCY);
     match (
         agents,
         providers,
@@ -96,6 +99,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
         vars,
         ops,
         approvals,
+        tenancy,
     ) {
         (
             Some(agents),
@@ -108,6 +112,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
             Some(vars),
             Some(ops),
             Some(approvals),
+            Some(tenancy),
         ) if errs.is_empty() => Ok(Raw {
             agents,
             providers,
@@ -119,6 +124,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
             vars,
             ops,
             approvals,
+            tenancy,
         }),
         _ => Err(Diagnostics(errs)),
     }
@@ -176,6 +182,7 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
         prompts,
     };
     let approvals = approvals::check(ck, raw, &cat);
+    let tenancy = tenancy::check(ck, raw, &cat);
 
     let mut errs = std::mem::take(&mut ck.errs);
     errs.sort_by(|a, b| {
@@ -204,6 +211,7 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
         lexicon,
         vars: vars.defs,
         approvals,
+        tenancy,
         version: String::new(),
     };
     if !errs.is_empty() {

@@ -19,6 +19,7 @@ mod prompts;
 mod providers;
 mod queues;
 mod routes;
+mod tenancy;
 mod traits;
 mod vars;
 
@@ -157,6 +158,7 @@ pub fn emit(p: &Policy) -> TokenStream {
     let vars = vars::emit(p);
     let ops = [jobs::emit(p), queues::emit(p), prompts::emit(p)];
     let approvals = approvals::emit(p);
+    let tenancy = tenancy::emit(p);
 
     quote! {
         /// `pol-` + 16 hex of SHA-256 over the canonical policy; stamped into responses and events.
@@ -177,5 +179,6 @@ pub fn emit(p: &Policy) -> TokenStream {
         #(#ops)*
         #vars
         #approvals
+        #tenancy
     }
 }

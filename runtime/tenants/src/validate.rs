@@ -4,8 +4,7 @@ use serde_json::Value;
 
 use sf_core::error::{ApiError, Issue};
 
-/// The tiers a tenant may have, cheapest first.
-pub const TIERS: &[&str] = &["free", "premium"];
+use sf_core::policy::{Tier, DEFAULT_TIER};
 /// Longest key lifetime a caller may ask for.
 pub const MAX_EXPIRY_DAYS: u64 = 3650;
 
@@ -40,10 +39,13 @@ pub fn platform(v: Option<&Value>) -> Result<String, ApiError> {
     name_like("platform", v, "the platform")
 }
 
+/// A tier of policy/tenancy.yaml; omitted, its `defaultTier`.
 pub fn tier(v: Option<&Value>) -> Result<String, ApiError> {
-    let fix = format!("use one of: {}", TIERS.join(", "));
+    let names: Vec<&str> = Tier::ALL.iter().map(|t| t.name()).collect();
+    let fix = format!("use one of: {}", names.join(", "));
     match v {
-        Some(Value::String(s)) if TIERS.contains(&s.as_str()) => Ok(s.clone()),
+        None => Ok(DEFAULT_TIER.name().to_owned()),
+        Some(Value::String(s)) if Tier::from_name(s).is_some() => Ok(s.clone()),
         Some(Value::String(s)) => Err(invalid("tier", format!("unknown tier \"{s}\"; {fix}"))),
         _ => Err(invalid("tier", format!("missing or not a string; {fix}"))),
     }
@@ -105,5 +107,6 @@ mod tests {
     fn good_values_pass() {
         assert_eq!(slug(Some(&json!("acme-prod"))).unwrap(), "acme-prod");
         assert_eq!(tier(Some(&json!("premium"))).unwrap(), "premium");
+        assert_eq!(tier(None).unwrap(), "free", "defaultTier");
     }
 }

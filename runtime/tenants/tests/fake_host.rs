@@ -147,7 +147,10 @@ fn bad_bodies_name_the_field() {
             json!({"slug": "acme", "platform": 3, "tier": "free"}),
             "`platform`",
         ),
-        (json!({"slug": "acme", "platform": "web"}), "`tier`"),
+        (
+            json!({"slug": "acme", "platform": "web", "tier": 5}),
+            "`tier`",
+        ),
     ] {
         let e = block_on(admin::create_route(
             &h,
