@@ -245,9 +245,11 @@ fn explain_matches_the_contract_cell_for_cell() {
         .map(|a| {
             a.iter()
                 .filter(|r| {
-                    !r["path"].as_str().is_some_and(|p| {
-                        p == "/health" || p.starts_with("/api/") || p.starts_with("/admin/")
-                    })
+                    // ... and the tenants' OpenAI-compatible routes (auth `tenant`).
+                    r["auth"] != "tenant"
+                        && !r["path"].as_str().is_some_and(|p| {
+                            p == "/health" || p.starts_with("/api/") || p.starts_with("/admin/")
+                        })
                 })
                 .cloned()
                 .collect()

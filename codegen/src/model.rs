@@ -146,16 +146,19 @@ pub enum Auth {
     Admin,
     /// One of the approvals callers' tokens, checked by the handler (it learns which caller).
     Caller,
+    /// A tenant API key (runtime/tenants), checked by the handler (it learns which tenant).
+    Tenant,
 }
 
 impl Auth {
-    pub const ALL: [(&'static str, Auth); 6] = [
+    pub const ALL: [(&'static str, Auth); 7] = [
         ("none", Auth::None),
         ("grant", Auth::Grant),
         ("paris-signature", Auth::ParisSignature),
         ("bearer", Auth::Bearer),
         ("admin", Auth::Admin),
         ("caller", Auth::Caller),
+        ("tenant", Auth::Tenant),
     ];
     pub fn name(self) -> &'static str {
         Self::ALL

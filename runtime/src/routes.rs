@@ -137,4 +137,10 @@ impl<H: Host> RouteHandlers for Handlers<'_, H> {
     async fn tenants_admin_usage(&self, cx: RouteCtx) -> Out {
         sf_tenants::admin::usage_route(self.0.host(), cx).await
     }
+    async fn tenants_chat_completions(&self, cx: RouteCtx) -> Out {
+        sf_tenants::chat::completions_route(self.0.isolate(), cx).await
+    }
+    async fn tenants_models(&self, cx: RouteCtx) -> Out {
+        sf_tenants::chat::models_route(self.0.host(), cx).await
+    }
 }

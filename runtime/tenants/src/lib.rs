@@ -8,6 +8,9 @@
 //! Depends on `sf-core` only; the composition root binds the handlers.
 
 pub mod admin;
+pub mod chat;
 pub mod keys;
+pub mod quota;
+pub mod sse;
 pub mod store;
 pub mod validate;
