@@ -517,7 +517,7 @@ pub fn run(cfg: &Config<'_>) -> Report {
             for (name, case) in approvals::cases(&cfg.base_url, cfg.mock) {
                 report.record(name, case());
             }
-            for (name, case) in tenants::cases(&cfg.base_url) {
+            for (name, case) in tenants::cases(&cfg.base_url, cfg.mock) {
                 report.record(name, case());
             }
             if kind == HostKind::Worker {

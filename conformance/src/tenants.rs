@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::approvals::ADMIN_TOKEN;
 use crate::http::request;
+use crate::mock::{MockUpstream, Script};
 
 pub type CaseResult = Result<(), String>;
 pub type TenantsCase<'a> = (&'static str, Box<dyn Fn() -> CaseResult + 'a>);
@@ -232,8 +233,78 @@ fn usage(base: &str) -> CaseResult {
     Ok(())
 }
 
-pub fn cases(base: &str) -> Vec<TenantsCase<'_>> {
+fn completions(base: &str, mock: &MockUpstream) -> CaseResult {
+    mock.reset(Script {
+        content: "hello tenant".into(),
+        status: 200,
+        delay_ms: 0,
+    });
+    let (_, key) = create_tenant(base, &unique_slug("chat"), "free")?;
+    let (s, v) = call(base, "GET", "/v1/models", Some(&key), &Value::Null)?;
+    ensure(
+        s == 200 && v["object"] == "list" && v["data"][0]["id"] == "deepseek-chat",
+        || format!("models: {s} {v}"),
+    )?;
+    let auth = format!("Bearer {key}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let body =
+        json!({"model": "auto", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 20});
+    let r = request(
+        base,
+        "POST",
+        "/v1/chat/completions",
+        &headers,
+        body.to_string().as_bytes(),
+    )?;
+    let v = r.json();
+    ensure(
+        r.status == 200
+            && v["choices"][0]["message"]["content"] == "hello tenant"
+            && v["object"] == "chat.completion",
+        || format!("completion: {} {v}", r.status),
+    )?;
+    ensure(
+        r.header("x-ratelimit-remaining-requests").is_some()
+            && r.header("x-ratelimit-remaining-tokens").is_some(),
+        || format!("rate-limit headers: {:?}", r.headers),
+    )?;
+    let mut sbody = body.clone();
+    sbody["stream"] = json!(true);
+    let r = request(
+        base,
+        "POST",
+        "/v1/chat/completions",
+        &headers,
+        sbody.to_string().as_bytes(),
+    )?;
+    let text = String::from_utf8_lossy(&r.body).to_string();
+    ensure(
+        r.status == 200
+            && text.contains("chat.completion.chunk")
+            && text.trim_end().ends_with("data: [DONE]")
+            && text.contains("\"total_tokens\""),
+        || format!("stream: {} {text}", r.status),
+    )?;
+    let (s, _) = call(
+        base,
+        "POST",
+        "/v1/chat/completions",
+        Some("sk-sf-wrong"),
+        &body,
+    )?;
+    ensure(s == 401, || format!("a wrong key must be 401, got {s}"))?;
+    Ok(())
+}
+
+pub fn cases<'a>(base: &'a str, mock: &'a MockUpstream) -> Vec<TenantsCase<'a>> {
     vec![
+        (
+            "tenants chat completions and models with a tenant key",
+            Box::new(move || completions(base, mock)),
+        ),
         (
             "tenants admin create, list, update",
             Box::new(move || crud(base)),

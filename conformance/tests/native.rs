@@ -56,6 +56,7 @@ fn native_host_passes_the_conformance_suite() {
         "approvals human decision through the admin routes",
         "tenants admin create, list, update",
         "tenants keys: add with expiry, revoke",
+        "tenants chat completions and models with a tenant key",
     ] {
         assert!(
             report.passed.iter().any(|p| p == l10n),
