@@ -126,7 +126,40 @@ fn completions_streaming_models_keys_and_fallback() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["choices"][0]["message"]["content"], "fast answer");
     assert_eq!(r.header("x-sf-fallback"), Some("true"));
+    // The tier's model is too slow: it gets two thirds of the deadline, then the fast one answers.
+    openai.reset(Script {
+        content: "late".into(),
+        status: 200,
+        delay_ms: 5_000,
+    });
+    let started = std::time::Instant::now();
+    let auth = format!("Bearer {premium}");
+    let r = request(
+        &base,
+        "POST",
+        "/v1/chat/completions",
+        &[
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+            ("x-sf-timeout-ms", "1500"),
+        ],
+        msg.to_string().as_bytes(),
+    )
+    .expect("request");
+    let took = started.elapsed();
+    assert_eq!(r.status, 200, "{} after {took:?}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["choices"][0]["message"]["content"], "fast answer");
+    assert_eq!(r.header("x-sf-fallback"), Some("true"));
+    assert!(
+        took < std::time::Duration::from_millis(1500),
+        "within the one deadline: {took:?}"
+    );
     // Both fail: the error, and the quota given back.
+    openai.reset(Script {
+        content: String::new(),
+        status: 500,
+        delay_ms: 0,
+    });
     deepseek.reset(Script {
         content: String::new(),
         status: 500,

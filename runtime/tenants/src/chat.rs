@@ -235,6 +235,13 @@ async fn call<H: Host>(
         if !provider_enabled(m.provider, env) || !sf_llm::has_credentials(h, m.provider) {
             continue;
         }
+        // A model with a fallback behind it gets two thirds of what is left,
+        // so its timeout still leaves the fast model time to answer.
+        let until = if i + 1 < p.models.len() {
+            now + (deadline - now) * 2 / 3
+        } else {
+            deadline
+        };
         let target = sf_llm::target_for(h, m.provider);
         let req = ChatRequest {
             model: m.model.name().to_owned(),
@@ -246,7 +253,7 @@ async fn call<H: Host>(
             h.fetch(),
             &target,
             &req,
-            Duration::from_millis(deadline - now),
+            Duration::from_millis(until - now),
             now,
         )
         .await
@@ -256,6 +263,17 @@ async fn call<H: Host>(
         }
     }
     Err(last)
+}
+
+/// The policy's deadline, or a shorter one the caller asks for with
+/// `x-sf-timeout-ms` (at least 100 ms).
+fn deadline_ms(req: &http::Request<Vec<u8>>) -> u64 {
+    let max = u64::from(TENANCY_TIMEOUT_MS);
+    req.headers()
+        .get("x-sf-timeout-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(max, |t| t.clamp(100, max))
 }
 
 fn quota_headers(r: Remaining) -> [(&'static str, String); 2] {
@@ -292,7 +310,7 @@ pub async fn completions_route<H: Host>(iso: &Rc<Isolate<H>>, cx: RouteCtx) -> R
         }
         return Ok(e);
     };
-    let deadline = now + u64::from(TENANCY_TIMEOUT_MS);
+    let deadline = now + deadline_ms(&cx.req);
     let (m, res, fell_back) = match call(h, &p, iso.environment(), deadline).await {
         Ok(x) => x,
         Err(e) => {
