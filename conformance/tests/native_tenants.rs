@@ -147,7 +147,12 @@ fn completions_streaming_models_keys_and_fallback() {
     )
     .expect("request");
     let took = started.elapsed();
-    assert_eq!(r.status, 200, "{} after {took:?}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        200,
+        "{} after {took:?}",
+        String::from_utf8_lossy(&r.body)
+    );
     assert_eq!(r.json()["choices"][0]["message"]["content"], "fast answer");
     assert_eq!(r.header("x-sf-fallback"), Some("true"));
     assert!(
