@@ -91,6 +91,16 @@ fn completions_streaming_models_keys_and_fallback() {
         (json!("deepseek-chat"), json!(50))
     );
 
+    // response_format is passed to an OpenAI-compatible provider as it is.
+    let mut rf = msg.clone();
+    rf["response_format"] = json!({"type": "json_object"});
+    assert_eq!(chat(&base, &free, &rf).status, 200);
+    assert_eq!(
+        deepseek.last_body().expect("upstream saw the call")["response_format"],
+        json!({"type": "json_object"})
+    );
+    rf["response_format"] = json!("json");
+    assert_eq!(chat(&base, &free, &rf).status, 400);
     // Streamed: chunks, usage in the last chunk, then [DONE].
     let r = chat(
         &base,
@@ -216,14 +226,14 @@ fn completions_streaming_models_keys_and_fallback() {
         )
         .unwrap();
         rows = u["totals"]["requests"].as_u64().unwrap_or(0);
-        if rows == 1 {
+        if rows == 2 {
             assert_eq!(u["byModel"][0]["model"], "deepseek-chat");
-            assert_eq!(u["totals"]["tokensIn"], 11);
+            assert_eq!(u["totals"]["tokensIn"], 22);
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert_eq!(rows, 1);
+    assert_eq!(rows, 2, "two answered calls of the free tenant");
     srv.shutdown().expect("graceful shutdown");
 }
 

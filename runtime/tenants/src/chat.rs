@@ -16,11 +16,12 @@ use sf_core::http::{parse_json_body, RouteCtx, RouteOut};
 use sf_core::isolate::{provider_enabled, Isolate};
 use sf_core::policy::{ClassModel, ModelClass, Tier, TierRules, Workload, TENANCY_TIMEOUT_MS};
 use sf_core::ports::{Clock, Host, Random, Sql};
-use sf_llm::providers::{self, ChatMessage, ChatRequest, ChatResponse, Role};
+use sf_llm::providers::{ChatMessage, ChatRequest, ChatResponse, Role};
 
 use crate::quota::{self, Remaining};
 use crate::sse;
 use crate::store::{self, KeyRefusal, Tenant, Usage};
+use crate::wire;
 
 const DEFAULT_MAX_TOKENS: u32 = 1024;
 const MAX_MAX_TOKENS: u32 = 16_384;
@@ -90,6 +91,8 @@ struct Parsed {
     max_tokens: u32,
     temperature: f64,
     stream: bool,
+    /// Passed to OpenAI-compatible providers as it is.
+    response_format: Option<Value>,
 }
 
 fn parse(body: &Value, rules: &TierRules) -> Result<Parsed, ApiError> {
@@ -194,12 +197,25 @@ fn parse(body: &Value, rules: &TierRules) -> Result<Parsed, ApiError> {
             ));
         }
     }
+    let response_format = match body.get("response_format") {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Object(o)) if o.get("type").is_some_and(Value::is_string) => {
+            Some(v.clone())
+        }
+        Some(_) => {
+            return Err(invalid(
+                "response_format",
+                "send an object with a `type`, e.g. {\"type\": \"json_object\"}",
+            ))
+        }
+    };
     Ok(Parsed {
         messages,
         models,
         max_tokens,
         temperature,
         stream,
+        response_format,
     })
 }
 
@@ -249,11 +265,13 @@ async fn call<H: Host>(
             max_tokens: p.max_tokens,
             temperature: p.temperature,
         };
-        match providers::call_chat(
+        let timeout = Duration::from_millis(until - now);
+        match wire::call(
             h.fetch(),
             &target,
             &req,
-            Duration::from_millis(until - now),
+            p.response_format.as_ref(),
+            timeout,
             now,
         )
         .await

@@ -14,3 +14,4 @@ pub mod quota;
 pub mod sse;
 pub mod store;
 pub mod validate;
+pub mod wire;
