@@ -5,6 +5,8 @@
 #   2. tests                 cargo test: unit, property, trybuild (policy compile-fail
 #                            cases), provider transcripts, native-host integration,
 #                            the black-box conformance suite against the native host
+#   2b. OpenAI client        the official `openai` package (PyPI) against `sf serve`'s
+#                            /v1/chat/completions with a tenant key (scripts/e2e-openai-client.sh)
 #   3. real model            SmolLM2 (PyPI) as the `local` provider through `sf serve`
 #   4. Cloudflare Worker     wasm build, conformance under `wrangler dev`, deploy --dry-run
 # SF_SKIP_WORKER=1 / SF_SKIP_LLM=1 skip layers 4 / 3 for a quick local run.
@@ -32,6 +34,7 @@ layer() { # layer NAME CMD...
 layer "format" cargo fmt --all -- --check
 layer "clippy" cargo clippy --all-targets --locked -- -D warnings
 layer "cargo test" cargo test --locked
+layer "openai Python client through sf serve" bash -c "cargo build --locked -q -p sf-cli && bash scripts/e2e-openai-client.sh target/debug/sf"
 if [ -z "${SF_SKIP_LLM:-}" ]; then
     layer "real model (SmolLM2) through sf serve" bash -c "cargo build --locked -q -p sf-cli && bash scripts/e2e-local-llm.sh target/debug/sf"
 fi

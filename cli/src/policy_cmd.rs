@@ -355,5 +355,45 @@ fn table(v: &Value, origin: &Origin) -> String {
         &["name", "secret", "required in", "feature", "default"],
         &rows,
     );
-    out
+    out + &tenancy_table(&v["tenancy"])
+}
+
+/// The tiers of policy/tenancy.yaml: class, model, workloads, quotas.
+fn tenancy_table(t: &Value) -> String {
+    let empty = Vec::new();
+    let rows: Vec<Vec<String>> = t["tiers"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .map(|r| {
+            let m = &t["classes"][r["class"].as_str().unwrap_or("")];
+            vec![
+                s(&r["id"]),
+                s(&r["class"]),
+                format!("{}/{}", s(&m["provider"]), s(&m["model"])),
+                s(&r["workloads"]),
+                s(&r["requestsPerDay"]),
+                s(&r["tokensPerDay"]),
+            ]
+        })
+        .collect();
+    let fast = &t["classes"]["fast"];
+    format!(
+        "\ntenancy (fallback: fast {}/{}, deadline {} ms, default tier {})\n{}",
+        s(&fast["provider"]),
+        s(&fast["model"]),
+        s(&t["timeoutMs"]),
+        s(&t["defaultTier"]),
+        grid(
+            &[
+                "tier",
+                "class",
+                "model",
+                "workloads",
+                "requests/day",
+                "tokens/day"
+            ],
+            &rows
+        )
+    )
 }

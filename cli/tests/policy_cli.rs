@@ -245,9 +245,11 @@ fn explain_matches_the_contract_cell_for_cell() {
         .map(|a| {
             a.iter()
                 .filter(|r| {
-                    !r["path"].as_str().is_some_and(|p| {
-                        p == "/health" || p.starts_with("/api/") || p.starts_with("/admin/")
-                    })
+                    // ... and the tenants' OpenAI-compatible routes (auth `tenant`).
+                    r["auth"] != "tenant"
+                        && !r["path"].as_str().is_some_and(|p| {
+                            p == "/health" || p.starts_with("/api/") || p.starts_with("/admin/")
+                        })
                 })
                 .cloned()
                 .collect()
@@ -313,7 +315,9 @@ fn explain_matches_the_contract_cell_for_cell() {
             "profiles",
             "plans",
             "routes",
-            "variables"
+            "variables",
+            // Not in the contract's table: policy/tenancy.yaml (issue 13), after it.
+            "tenancy"
         ]
     );
     assert_eq!(v["source"], json!("files"));
@@ -524,4 +528,40 @@ fn explain_lists_the_variables() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("\nvariables\n"), "{text}");
     assert!(text.contains("SF_CONCURRENCY_CAP"), "{text}");
+}
+
+#[test]
+fn explain_shows_the_tenancy_tiers() {
+    let v = explain(&root());
+    let t = &v["tenancy"];
+    assert_eq!(
+        t["classes"]["fast"],
+        json!({"provider": "deepseek", "model": "deepseek-chat"})
+    );
+    assert_eq!(
+        t["classes"]["high"],
+        json!({"provider": "openai", "model": "gpt-4o"})
+    );
+    let tiers = t["tiers"].as_array().expect("tiers");
+    let tier = |id: &str| {
+        tiers
+            .iter()
+            .find(|x| x["id"] == id)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(tier("premium")["class"], "high");
+    assert_eq!(tier("free")["class"], "fast");
+    assert!(tier("free")["requestsPerDay"]
+        .as_u64()
+        .is_some_and(|n| n > 0));
+    let dir = empty_dir("explain-tenancy");
+    let table = sf_in(&dir, &["policy", "explain"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.contains("tenancy (fallback: fast deepseek/deepseek-chat"),
+        "{table}"
+    );
+    assert!(table.contains("openai/gpt-4o"), "{table}");
 }

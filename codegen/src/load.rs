@@ -24,8 +24,9 @@ pub const QUEUES: &str = "policy/queues.yaml";
 pub const PROMPTS: &str = "policy/prompts.yaml";
 pub const APPROVALS: &str = "policy/approvals.yaml";
 pub const LEARNING: &str = "policy/learning.yaml";
+pub const TENANCY: &str = "policy/tenancy.yaml";
 
-pub const FILES: [&str; 13] = [
+pub const FILES: [&str; 14] = [
     AGENTS,
     PROVIDERS,
     PROFILES,
@@ -39,6 +40,7 @@ pub const FILES: [&str; 13] = [
     PROMPTS,
     APPROVALS,
     LEARNING,
+    TENANCY,
 ];
 
 /// Policy files are small; anything bigger is a mistake or an attack.

@@ -7,6 +7,8 @@ mod approvals;
 pub use approvals::*;
 mod learning;
 pub use learning::*;
+mod tenancy;
+pub use tenancy::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
@@ -146,16 +148,19 @@ pub enum Auth {
     Admin,
     /// One of the approvals callers' tokens, checked by the handler (it learns which caller).
     Caller,
+    /// A tenant API key (runtime/tenants), checked by the handler (it learns which tenant).
+    Tenant,
 }
 
 impl Auth {
-    pub const ALL: [(&'static str, Auth); 6] = [
+    pub const ALL: [(&'static str, Auth); 7] = [
         ("none", Auth::None),
         ("grant", Auth::Grant),
         ("paris-signature", Auth::ParisSignature),
         ("bearer", Auth::Bearer),
         ("admin", Auth::Admin),
         ("caller", Auth::Caller),
+        ("tenant", Auth::Tenant),
     ];
     pub fn name(self) -> &'static str {
         Self::ALL
@@ -271,6 +276,7 @@ pub struct Policy {
     pub vars: Vec<VarDef>,
     pub approvals: Approvals,
     pub learning: Learning,
+    pub tenancy: Tenancy,
     /// `pol-` + 16 hex of SHA-256 over [`Policy::canonical_json`].
     pub version: String,
 }
@@ -369,6 +375,7 @@ impl Policy {
             "plans": plans,
             "routes": routes,
             "variables": self.vars_json(),
+            "tenancy": self.tenancy_json(),
         })
     }
 
@@ -445,7 +452,22 @@ impl Policy {
             "vars": explain["variables"],
             "approvals": self.approvals_json(),
             "learning": self.learning.canonical_json(|i| self.agents.get(i).map_or(String::new(), |a| a.name.clone())),
+            "tenancy": self.tenancy_json(),
         })
+    }
+
+    fn tenancy_json(&self) -> Value {
+        let name = |p: usize, m: usize| {
+            let p = self.providers.get(p).map_or("", |p| p.name.as_str());
+            (
+                p.to_owned(),
+                self.models
+                    .get(m)
+                    .map_or("", |m| m.name.as_str())
+                    .to_owned(),
+            )
+        };
+        self.tenancy.canonical_json(name)
     }
 
     fn approvals_json(&self) -> Value {

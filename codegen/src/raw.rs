@@ -15,6 +15,8 @@ mod approvals;
 pub use approvals::*;
 mod learning;
 pub use learning::*;
+mod tenancy;
+pub use tenancy::*;
 
 /// A YAML mapping kept in source order, keys with their locations. Duplicate
 /// keys are left in so the checker can report them with both places.

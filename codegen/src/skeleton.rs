@@ -17,6 +17,7 @@ use proc_macro2::TokenStream;
 use crate::model::*;
 
 mod approvals;
+mod tenancy;
 
 /// The Rust name of a placeholder variant (and, in snake case, of a
 /// placeholder method).
@@ -57,6 +58,7 @@ fn empty() -> Policy {
         vars: Vec::new(),
         approvals: Approvals::default(),
         learning: Learning::default(),
+        tenancy: Tenancy::default(),
         version: String::new(),
     }
 }
@@ -259,6 +261,7 @@ fn repair(p: &mut Policy) {
     let na = p.agents.len();
     p.learning.scoring.retain(|s| s.agent < na);
     p.learning.criteria.resize(CRITERIA.len(), 0.0);
+    tenancy::repair(p);
     p.minibob.resize(p.stages.len(), None);
     p.minibob_plan = clamp(p.minibob_plan, p.plans.len());
     p.minibob_agent = clamp(p.minibob_agent, p.agents.len());

@@ -636,6 +636,19 @@ fn job_reading_an_undeclared_variable() {
 }
 
 #[test]
+fn tenancy_unknown_model() {
+    expect(
+        "tenancy_unknown_model",
+        1,
+        "policy/tenancy.yaml",
+        16,
+        38,
+        "unknown model `deepseek-chatt` for provider `deepseek`",
+        "did you mean `deepseek-chat`?",
+    );
+}
+
+#[test]
 fn approvals_caller_with_an_undeclared_token_variable() {
     expect(
         "approvals_undeclared_token_var",
@@ -645,5 +658,44 @@ fn approvals_caller_with_an_undeclared_token_variable() {
         15,
         "unknown variable `SF_APPROVALS_AGENCY_TOKN`",
         "did you mean `SF_APPROVALS_AGENCY_TOKEN`?",
+    );
+}
+
+#[test]
+fn tenancy_unknown_provider() {
+    expect(
+        "tenancy_unknown_provider",
+        1,
+        "policy/tenancy.yaml",
+        15,
+        21,
+        "unknown provider `openia`",
+        "did you mean `openai`?",
+    );
+}
+
+#[test]
+fn tenancy_unknown_tier() {
+    expect(
+        "tenancy_unknown_tier",
+        1,
+        "policy/tenancy.yaml",
+        19,
+        14,
+        "unknown tier `fre`",
+        "did you mean `free`?",
+    );
+}
+
+#[test]
+fn tenancy_missing_tier() {
+    expect(
+        "tenancy_missing_tier",
+        1,
+        "policy/tenancy.yaml",
+        21,
+        3,
+        "missing tier `premium`",
+        "the routing rubric needs it",
     );
 }

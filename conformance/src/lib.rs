@@ -21,6 +21,7 @@ pub mod l10n;
 pub mod learning;
 pub mod mock;
 pub mod personalization;
+pub mod tenants;
 pub mod worker;
 
 use std::path::PathBuf;
@@ -518,6 +519,9 @@ pub fn run(cfg: &Config<'_>) -> Report {
                 report.record(name, case());
             }
             for (name, case) in learning::cases(&cfg.base_url) {
+                report.record(name, case());
+            }
+            for (name, case) in tenants::cases(&cfg.base_url, cfg.mock) {
                 report.record(name, case());
             }
             if kind == HostKind::Worker {

@@ -55,6 +55,9 @@ fn native_host_passes_the_conformance_suite() {
         "approvals model timeout leaves the task pending",
         "approvals human decision through the admin routes",
         "learning metrics on the admin scheme",
+        "tenants admin create, list, update",
+        "tenants keys: add with expiry, revoke",
+        "tenants chat completions and models with a tenant key",
     ] {
         assert!(
             report.passed.iter().any(|p| p == l10n),

@@ -66,7 +66,8 @@ impl<H: Host> Gateway<H> {
             // Grants travel in the body and the Paris signature covers the raw
             // body: both are checked by the handler that reads the body.
             // Approvals callers' tokens: the handler learns which caller it is.
-            Auth::None | Auth::Grant | Auth::ParisSignature | Auth::Caller => {}
+            // Tenant keys: the handler looks the key up (runtime/tenants).
+            Auth::None | Auth::Grant | Auth::ParisSignature | Auth::Caller | Auth::Tenant => {}
             Auth::Bearer => self.check_bearer(&req, Var::ParisDevJwt.name())?,
             Auth::Admin => self.check_bearer(&req, ADMIN_TOKEN_VAR)?,
         }

@@ -122,4 +122,28 @@ impl<H: Host> RouteHandlers for Handlers<'_, H> {
     async fn learning_metrics(&self, cx: RouteCtx) -> Out {
         sf_records::metrics::route(self.0.host(), cx).await
     }
+    async fn tenants_admin_create(&self, cx: RouteCtx) -> Out {
+        sf_tenants::admin::create_route(self.0.host(), cx).await
+    }
+    async fn tenants_admin_list(&self, cx: RouteCtx) -> Out {
+        sf_tenants::admin::list_route(self.0.host(), cx).await
+    }
+    async fn tenants_admin_update(&self, cx: RouteCtx) -> Out {
+        sf_tenants::admin::update_route(self.0.host(), cx).await
+    }
+    async fn tenants_admin_key_create(&self, cx: RouteCtx) -> Out {
+        sf_tenants::admin::key_create_route(self.0.host(), cx).await
+    }
+    async fn tenants_admin_key_revoke(&self, cx: RouteCtx) -> Out {
+        sf_tenants::admin::key_revoke_route(self.0.host(), cx).await
+    }
+    async fn tenants_admin_usage(&self, cx: RouteCtx) -> Out {
+        sf_tenants::admin::usage_route(self.0.host(), cx).await
+    }
+    async fn tenants_chat_completions(&self, cx: RouteCtx) -> Out {
+        sf_tenants::chat::completions_route(self.0.isolate(), cx).await
+    }
+    async fn tenants_models(&self, cx: RouteCtx) -> Out {
+        sf_tenants::chat::models_route(self.0.host(), cx).await
+    }
 }

@@ -20,6 +20,7 @@ mod prompts;
 mod providers;
 mod queues;
 mod routes;
+mod tenancy;
 mod vars;
 
 pub use jobs::check_cron;
@@ -47,6 +48,7 @@ pub struct Raw {
     pub ops: RawOps,
     pub approvals: raw::ApprovalsFile,
     pub learning: raw::LearningFile,
+    pub tenancy: raw::TenancyFile,
 }
 
 /// jobs.yaml, queues.yaml, prompts.yaml.
@@ -88,6 +90,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
     };
     let approvals = p!(load::APPROVALS);
     let learning = p!(load::LEARNING);
+    let tenancy = p!(load::TENANCY);
     match (
         agents,
         providers,
@@ -100,6 +103,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
         ops,
         approvals,
         learning,
+        tenancy,
     ) {
         (
             Some(agents),
@@ -113,6 +117,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
             Some(ops),
             Some(approvals),
             Some(learning),
+            Some(tenancy),
         ) if errs.is_empty() => Ok(Raw {
             agents,
             providers,
@@ -125,6 +130,7 @@ pub fn parse_all(src: &Sources) -> Result<Raw, Diagnostics> {
             ops,
             approvals,
             learning,
+            tenancy,
         }),
         _ => Err(Diagnostics(errs)),
     }
@@ -183,6 +189,7 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
     };
     let approvals = approvals::check(ck, raw, &cat, &vars);
     let learning = learning::check(ck, &raw.learning, &ag);
+    let tenancy = tenancy::check(ck, raw, &cat);
 
     let mut errs = std::mem::take(&mut ck.errs);
     errs.sort_by(|a, b| {
@@ -212,6 +219,7 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
         vars: vars.defs,
         approvals,
         learning,
+        tenancy,
         version: String::new(),
     };
     if !errs.is_empty() {

@@ -20,6 +20,7 @@ mod prompts;
 mod providers;
 mod queues;
 mod routes;
+mod tenancy;
 mod traits;
 mod vars;
 
@@ -159,6 +160,7 @@ pub fn emit(p: &Policy) -> TokenStream {
     let ops = [jobs::emit(p), queues::emit(p), prompts::emit(p)];
     let approvals = approvals::emit(p);
     let learning = learning::emit(p);
+    let tenancy = tenancy::emit(p);
 
     quote! {
         /// `pol-` + 16 hex of SHA-256 over the canonical policy; stamped into responses and events.
@@ -180,5 +182,6 @@ pub fn emit(p: &Policy) -> TokenStream {
         #vars
         #approvals
         #learning
+        #tenancy
     }
 }

@@ -46,6 +46,7 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
             Auth::Bearer => "Bearer",
             Auth::Admin => "Admin",
             Auth::Caller => "Caller",
+            Auth::Tenant => "Tenant",
         });
         let envs = envs_opt(&r.environments);
         let cc = r.concurrency_capped;
@@ -91,6 +92,7 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
             ("bearer", "Bearer"),
             ("admin", "Admin"),
             ("caller", "Caller"),
+            ("tenant", "Tenant"),
         ],
     );
 

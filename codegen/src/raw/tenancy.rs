@@ -1,0 +1,39 @@
+//! policy/tenancy.yaml as written (issue 13).
+
+use serde::Deserialize;
+
+use super::S;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TenancyFile {
+    pub classes: S<TenancyClasses>,
+    pub timeout_ms: S<i64>,
+    pub workloads: S<Vec<S<String>>>,
+    pub default_tier: S<String>,
+    pub tiers: S<Vec<S<TenancyTier>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenancyClasses {
+    pub high: S<TenancyModel>,
+    pub fast: S<TenancyModel>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenancyModel {
+    pub provider: S<String>,
+    pub model: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TenancyTier {
+    pub id: S<String>,
+    pub class: S<String>,
+    pub workloads: Vec<S<String>>,
+    pub requests_per_day: S<i64>,
+    pub tokens_per_day: S<i64>,
+}
