@@ -139,7 +139,12 @@ fn to_port(v: rusqlite::types::Value) -> SqlValue {
     }
 }
 
-/// All `copilot_events_v1` rows by requestId, as the port's values.
+/// Columns the scoring job writes later (migrations/0005_learning.sql), not
+/// derived from the event when it is filed.
+const SCORED_COLUMNS: [&str; 2] = ["score", "scoredAtMs"];
+
+/// All `copilot_events_v1` rows by requestId, as the port's values (the
+/// filed columns only: not those the scoring job writes).
 pub fn event_rows(conn: &rusqlite::Connection) -> HashMap<String, Vec<(String, SqlValue)>> {
     let mut stmt = conn.prepare("SELECT * FROM copilot_events_v1").unwrap();
     let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
@@ -149,6 +154,7 @@ pub fn event_rows(conn: &rusqlite::Connection) -> HashMap<String, Vec<(String, S
         let cols: Vec<(String, SqlValue)> = names
             .iter()
             .enumerate()
+            .filter(|(_, n)| !SCORED_COLUMNS.contains(&n.as_str()))
             .map(|(i, n)| (n.clone(), to_port(r.get(i).unwrap())))
             .collect();
         let id = match &cols[0].1 {
