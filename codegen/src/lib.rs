@@ -14,7 +14,6 @@ pub mod ident;
 pub mod load;
 pub mod model;
 pub mod ops;
-pub mod prompt_files;
 pub mod raw;
 pub mod raw_ops;
 pub mod skeleton;

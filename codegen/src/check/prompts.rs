@@ -3,8 +3,8 @@
 use super::agents::Agents;
 use super::Ck;
 use crate::load;
+use crate::load::{rel_of, MAX_PROMPT_BYTES};
 use crate::ops::PromptDef;
-use crate::prompt_files::{rel_of, MAX_PROMPT_BYTES};
 use crate::raw_ops::PromptsFile;
 
 pub(super) fn check(ck: &mut Ck, f: &PromptsFile, ag: &Agents) -> Vec<PromptDef> {

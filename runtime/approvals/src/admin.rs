@@ -9,7 +9,6 @@ use sf_core::http::{decode_param, json_response, parse_json_body, RouteCtx, Rout
 use sf_core::policy::APPROVAL_PENDING_TTL_MINUTES;
 use sf_core::ports::{Clock, Host, Kv};
 
-use crate::decide::finish;
 use crate::store::{self, Record, Status};
 
 /// Most pending approvals one list shows.
@@ -45,7 +44,7 @@ pub async fn expire_if_due<H: Host>(h: &H, rec: Record) -> Result<Record, ApiErr
     r.status = Status::Denied;
     r.decided_by = "expiry".into();
     r.reason = format!("Expired: no human decided within {APPROVAL_PENDING_TTL_MINUTES} minutes");
-    finish(h, r, Some(Status::Pending), now).await
+    store::finish(h, r, Some(Status::Pending), now).await
 }
 
 /// The pending records (expired ones are denied on the way).
@@ -174,6 +173,6 @@ pub async fn decide_route<H: Host>(h: &H, cx: RouteCtx) -> RouteOut {
         r.status = Status::Denied;
         r.reason = note.unwrap_or_else(|| "Denied by a human".into());
     }
-    let r = finish(h, r, Some(Status::Pending), now).await?;
+    let r = store::finish(h, r, Some(Status::Pending), now).await?;
     Ok(json_response(200, &r.answer()))
 }

@@ -166,7 +166,7 @@ async fn decide_new<H: Host>(
     let gate = gate(rules, t);
     if let Gate::Deny(why) = &gate {
         rec.reason = why.clone();
-        return finish(h, rec, None, now).await;
+        return store::finish(h, rec, None, now).await;
     }
     let amount = micros(t.estimated_cost);
     let budget = micros(rules.daily_budget_usd);
@@ -178,7 +178,7 @@ async fn decide_new<H: Host>(
             left as f64 / 1e6,
             rules.daily_budget_usd
         );
-        return finish(h, rec, None, now).await;
+        return store::finish(h, rec, None, now).await;
     }
     rec.reserved_micros = amount;
     match gate {
@@ -209,7 +209,7 @@ async fn decide_new<H: Host>(
             }
         }
     }
-    finish(h, rec, None, now).await
+    store::finish(h, rec, None, now).await
 }
 
 fn pending(rec: &mut Record, why: String, by: &str, now: u64) {
@@ -217,28 +217,4 @@ fn pending(rec: &mut Record, why: String, by: &str, now: u64) {
     rec.reason = why;
     rec.decided_by = by.into();
     rec.deadline_ms = Some(now + u64::from(APPROVAL_PENDING_TTL_MINUTES) * 60_000);
-}
-
-/// Audit first (a decision that cannot be audited is not made: the
-/// reservation is released and the caller retries), then the record.
-pub(crate) async fn finish<H: Host>(
-    h: &H,
-    rec: Record,
-    from: Option<Status>,
-    now: u64,
-) -> Result<Record, ApiError> {
-    let (event, actor) = match (from, rec.decided_by.as_str()) {
-        (Some(_), "expiry") => ("expiry", "expiry"),
-        (Some(_), _) => ("human_decision", "human"),
-        (None, by) => ("decision", by),
-    };
-    if let Err(e) = store::audit(h, &rec, event, actor, &rec.reason, now).await {
-        if from.is_none() && rec.reserved_micros > 0 {
-            let _ = store::adjust_spend(h, &rec.caller, &rec.day, -rec.reserved_micros).await;
-        }
-        return Err(e);
-    }
-    store::save(h, &rec).await?;
-    store::count(h, &rec.caller, &rec.day, from, rec.status).await;
-    Ok(rec)
 }

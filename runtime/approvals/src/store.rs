@@ -276,3 +276,27 @@ pub async fn audit<H: Host>(
     );
     h.sql().batch(vec![row, ev]).await.map_err(store_err)
 }
+
+/// Audit first (a decision that cannot be audited is not made: the
+/// reservation is released and the caller retries), then the record.
+pub(crate) async fn finish<H: Host>(
+    h: &H,
+    rec: Record,
+    from: Option<Status>,
+    now: u64,
+) -> Result<Record, ApiError> {
+    let (event, actor) = match (from, rec.decided_by.as_str()) {
+        (Some(_), "expiry") => ("expiry", "expiry"),
+        (Some(_), _) => ("human_decision", "human"),
+        (None, by) => ("decision", by),
+    };
+    if let Err(e) = audit(h, &rec, event, actor, &rec.reason, now).await {
+        if from.is_none() && rec.reserved_micros > 0 {
+            let _ = adjust_spend(h, &rec.caller, &rec.day, -rec.reserved_micros).await;
+        }
+        return Err(e);
+    }
+    save(h, &rec).await?;
+    count(h, &rec.caller, &rec.day, from, rec.status).await;
+    Ok(rec)
+}
