@@ -1,40 +1,11 @@
 //! The approvals rules (policy/approvals.yaml), one test each: the shipped
 //! policy with one line changed in memory, and the message it must give.
 
-use std::path::Path;
+mod common;
 
-fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-/// Compiles the shipped policy with `old` replaced by `new` in approvals.yaml.
+/// The shipped policy with `old` replaced by `new` in its file.
 fn with(old: &str, new: &str) -> Result<sf_codegen::Generated, sf_codegen::Diagnostics> {
-    let mut files: Vec<(String, String)> = sf_codegen::load::FILES
-        .iter()
-        .map(|rel| {
-            let text = std::fs::read_to_string(root().join(rel)).expect("policy file");
-            if *rel == sf_codegen::load::APPROVALS {
-                assert_eq!(text.matches(old).count(), 1, "`{old}` must occur once");
-                ((*rel).to_owned(), text.replace(old, new))
-            } else {
-                ((*rel).to_owned(), text)
-            }
-        })
-        .collect();
-    // The prompt files prompts.yaml names.
-    for e in std::fs::read_dir(root().join("policy/prompts"))
-        .expect("policy/prompts")
-        .flatten()
-    {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(e.path()).expect("prompt file");
-        files.push((format!("policy/prompts/{name}"), text));
-    }
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(r, t)| (r.as_str(), t.as_str()))
-        .collect();
-    sf_codegen::compile_sources(&refs)
+    common::shipped_with(sf_codegen::load::APPROVALS, old, new)
 }
 
 fn fails(old: &str, new: &str, message: &str) {

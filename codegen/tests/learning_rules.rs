@@ -2,38 +2,11 @@
 //! fixtures/policy/invalid/learning_* (also trybuild cases) with their exact
 //! place, then the other rules on the shipped policy changed in memory.
 
-use std::path::Path;
+mod common;
 
-fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
+/// The shipped policy with `old` replaced by `new` in its file.
 fn with(old: &str, new: &str) -> Result<sf_codegen::Generated, sf_codegen::Diagnostics> {
-    let mut files: Vec<(String, String)> = sf_codegen::load::FILES
-        .iter()
-        .map(|rel| {
-            let text = std::fs::read_to_string(root().join(rel)).expect("policy file");
-            if *rel == sf_codegen::load::LEARNING {
-                assert_eq!(text.matches(old).count(), 1, "`{old}` must occur once");
-                ((*rel).to_owned(), text.replace(old, new))
-            } else {
-                ((*rel).to_owned(), text)
-            }
-        })
-        .collect();
-    for e in std::fs::read_dir(root().join("policy/prompts"))
-        .expect("policy/prompts")
-        .flatten()
-    {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(e.path()).expect("prompt file");
-        files.push((format!("policy/prompts/{name}"), text));
-    }
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(r, t)| (r.as_str(), t.as_str()))
-        .collect();
-    sf_codegen::compile_sources(&refs)
+    common::shipped_with(sf_codegen::load::LEARNING, old, new)
 }
 
 fn fails(old: &str, new: &str, message: &str) {
@@ -111,7 +84,7 @@ fn each_learning_rule() {
 }
 
 fn case(name: &str) -> std::path::PathBuf {
-    root().join("fixtures/policy/invalid").join(name)
+    common::root().join("fixtures/policy/invalid").join(name)
 }
 
 /// The fixture's one error: place, message and help.

@@ -9,22 +9,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use crate::http::{request, Response};
+use crate::assert::ensure;
 use crate::mock::{MockUpstream, Script};
 
 pub const AGENCY_TOKEN: &str = "conformance-agency-token";
 pub const ADMIN_TOKEN: &str = "conformance-admin-token";
 
-pub type CaseResult = Result<(), String>;
+pub use crate::assert::CaseResult;
 pub type ApprovalsCase<'a> = (&'static str, Box<dyn Fn() -> CaseResult + 'a>);
-
-fn ensure(cond: bool, what: impl FnOnce() -> String) -> CaseResult {
-    if cond {
-        Ok(())
-    } else {
-        Err(what())
-    }
-}
 
 struct Api<'a> {
     base: &'a str,
@@ -39,18 +31,7 @@ impl Api<'_> {
         token: Option<&str>,
         body: &Value,
     ) -> Result<(u16, Value), String> {
-        let auth = token.map(|t| format!("Bearer {t}"));
-        let mut headers = vec![("content-type", "application/json")];
-        if let Some(a) = &auth {
-            headers.push(("authorization", a.as_str()));
-        }
-        let bytes = if body.is_null() {
-            Vec::new()
-        } else {
-            body.to_string().into_bytes()
-        };
-        let res: Response = request(self.base, method, path, &headers, &bytes)?;
-        Ok((res.status, res.json()))
+        crate::http::json_call(self.base, method, path, token, body)
     }
     fn agency(&self, method: &str, path: &str, body: &Value) -> Result<(u16, Value), String> {
         self.call(method, path, Some(AGENCY_TOKEN), body)

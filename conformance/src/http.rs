@@ -25,6 +25,29 @@ impl Response {
 }
 
 /// `base` is `http://host:port` (no path).
+/// One JSON call: `body` as JSON (none when null), `token` as a bearer token;
+/// answers the status and the parsed body.
+pub fn json_call(
+    base: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &serde_json::Value,
+) -> Result<(u16, serde_json::Value), String> {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("content-type", "application/json")];
+    if let Some(a) = &auth {
+        headers.push(("authorization", a.as_str()));
+    }
+    let bytes = if body.is_null() {
+        Vec::new()
+    } else {
+        body.to_string().into_bytes()
+    };
+    let res = request(base, method, path, &headers, &bytes)?;
+    Ok((res.status, res.json()))
+}
+
 pub fn request(
     base: &str,
     method: &str,

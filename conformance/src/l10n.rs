@@ -5,10 +5,11 @@
 
 use serde_json::{json, Value};
 
+use crate::assert::ensure;
 use crate::http::{request, Response};
 use crate::mock::MockUpstream;
 
-pub type CaseResult = Result<(), String>;
+pub use crate::assert::CaseResult;
 pub type L10nCase<'a> = (&'static str, Box<dyn Fn() -> CaseResult + 'a>);
 
 /// The fingerprint of [`snapshot`], computed with Node's `crypto` over the
@@ -45,14 +46,6 @@ fn allowlist() -> String {
         {"path": "sections.*.__proto__.x", "type": "string"}
     ]})
     .to_string()
-}
-
-fn ensure(cond: bool, what: impl FnOnce() -> String) -> CaseResult {
-    if cond {
-        Ok(())
-    } else {
-        Err(what())
-    }
 }
 
 fn expect_error(res: &Response, status: u16, code: &str, message: &str) -> CaseResult {

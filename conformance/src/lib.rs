@@ -16,6 +16,7 @@
 //! only the checks of a Worker started without KV, D1 and the Durable Object.
 
 pub mod approvals;
+pub mod assert;
 pub mod http;
 pub mod l10n;
 pub mod learning;
@@ -30,6 +31,7 @@ use std::thread;
 use serde_json::{json, Value};
 use sf_core::grants::{mint_grant, outcome_signature};
 
+pub(crate) use crate::assert::ensure;
 use crate::http::{request, Response};
 use crate::mock::{MockUpstream, Script};
 
@@ -76,7 +78,7 @@ impl Report {
     }
 }
 
-pub type CaseResult = Result<(), String>;
+pub use crate::assert::CaseResult;
 
 /// A named check run against the gateway.
 type Case<'s, S> = (&'static str, Box<dyn Fn(&S) -> CaseResult + 's>);
@@ -86,14 +88,6 @@ struct Suite<'a> {
 }
 
 const FAR_FUTURE_S: u64 = 4_102_444_800;
-
-pub(crate) fn ensure(cond: bool, what: impl FnOnce() -> String) -> CaseResult {
-    if cond {
-        Ok(())
-    } else {
-        Err(what())
-    }
-}
 
 const NOT_FOUND: &str = r#"{"error":{"code":"BAD_REQUEST","message":"Not found"}}"#;
 

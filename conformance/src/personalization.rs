@@ -13,22 +13,15 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use sf_core::grants::mint_grant;
 
+use crate::assert::ensure;
 use crate::http::{request, Response};
 use crate::mock::{MockUpstream, Script};
 
-pub type CaseResult = Result<(), String>;
+pub use crate::assert::CaseResult;
 pub type Case<'a> = (&'static str, Box<dyn Fn() -> CaseResult + 'a>);
 
 const PREVIEW: &str = "agent.personalization.preview.v1";
 const ONBOARDING: &str = "agent.personalization.onboarding.v1";
-
-fn ensure(cond: bool, what: impl FnOnce() -> String) -> CaseResult {
-    if cond {
-        Ok(())
-    } else {
-        Err(what())
-    }
-}
 
 fn script(content: &str, status: u16) -> Script {
     Script {

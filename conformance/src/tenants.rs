@@ -8,41 +8,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 
 use crate::approvals::ADMIN_TOKEN;
+use crate::assert::ensure;
 use crate::http::request;
 use crate::mock::{MockUpstream, Script};
 
-pub type CaseResult = Result<(), String>;
+pub use crate::assert::CaseResult;
 pub type TenantsCase<'a> = (&'static str, Box<dyn Fn() -> CaseResult + 'a>);
 
-fn ensure(cond: bool, what: impl FnOnce() -> String) -> CaseResult {
-    if cond {
-        Ok(())
-    } else {
-        Err(what())
-    }
-}
-
 /// One JSON call; `token` is sent as a bearer token.
-pub fn call(
-    base: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &Value,
-) -> Result<(u16, Value), String> {
-    let auth = token.map(|t| format!("Bearer {t}"));
-    let mut headers = vec![("content-type", "application/json")];
-    if let Some(a) = &auth {
-        headers.push(("authorization", a.as_str()));
-    }
-    let bytes = if body.is_null() {
-        Vec::new()
-    } else {
-        body.to_string().into_bytes()
-    };
-    let res = request(base, method, path, &headers, &bytes)?;
-    Ok((res.status, res.json()))
-}
+pub use crate::http::json_call as call;
 
 /// A slug unique to this run.
 pub fn unique_slug(name: &str) -> String {
