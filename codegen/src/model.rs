@@ -189,10 +189,12 @@ pub struct RouteDef {
 
 impl RouteDef {
     /// `(prefix, suffix)` around the single `{param}` segment, if any.
-    pub fn param_split(&self) -> Option<(&str, &str)> {
+    /// `(prefix, suffix, parameters)` around the run of `{param}` segments.
+    pub fn param_split(&self) -> Option<(&str, &str, usize)> {
         let open = self.path.find('{')?;
-        let close = self.path[open..].find('}')? + open;
-        Some((&self.path[..open], &self.path[close + 1..]))
+        let close = self.path.rfind('}')?;
+        let n = self.path[open..=close].matches('{').count();
+        Some((&self.path[..open], &self.path[close + 1..], n))
     }
 }
 

@@ -80,6 +80,7 @@ pub async fn handle<H: Host>(
         input,
         &out.result,
         &out.usage,
+        out.prompt.as_ref(),
     );
     events::emit(gw.isolate(), event);
     Ok(json_response(200, &response))

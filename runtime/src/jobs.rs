@@ -10,6 +10,7 @@ use sf_core::sf_log;
 use sf_records::{retention, score};
 
 use crate::gateway::Gateway;
+use crate::learning::RecordCounts;
 
 /// What a job did (one line for the log or an operator), or why it failed.
 pub type JobResult = Result<String, String>;
@@ -41,6 +42,27 @@ impl<H: Host> JobRunners for Runners<'_, H> {
             r.scored,
             r.agents,
             sf_core::time_fmt::utc_day(r.since_ms)
+        ))
+    }
+
+    async fn decide_experiments(&self, _: ()) -> JobResult {
+        let host = self.0.host();
+        let (r, _changed) = sf_learning::experiments::decide_all(host, &RecordCounts(host))
+            .await
+            .map_err(|e| e.message)?;
+        // Every agent's choice document, not only the changed ones: a lost
+        // KV write heals within the hour.
+        let docs = sf_learning::choice::refresh_all(host)
+            .await
+            .map_err(|e| e.message)?;
+        Ok(format!(
+            "{} running experiment(s), {} decided{}; {docs} prompt choice document(s) rewritten",
+            r.running,
+            r.decided.len(),
+            r.decided
+                .iter()
+                .map(|(id, w)| format!(" ({id}: {w} wins)"))
+                .collect::<String>()
         ))
     }
 }
@@ -79,7 +101,7 @@ mod tests {
         );
         assert_eq!(
             policy::jobs_on("0 * * * *").collect::<Vec<_>>(),
-            [Job::ScoreInteractions]
+            [Job::ScoreInteractions, Job::DecideExperiments]
         );
         assert_eq!(policy::jobs_on(" 0  2 * * * ").count(), 1);
         assert_eq!(policy::jobs_on("0 3 * * *").count(), 0);

@@ -13,6 +13,7 @@ pub mod dispatch;
 pub mod execute;
 pub mod gateway;
 pub mod jobs;
+pub mod learning;
 pub mod pages;
 pub mod routes;
 

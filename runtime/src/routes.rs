@@ -13,6 +13,7 @@ use sf_core::ports::{Clock, Host, Kv};
 use sf_personalization::record::Kind;
 
 use crate::gateway::Gateway;
+use crate::learning::RecordCounts;
 
 pub struct Handlers<'a, H: Host>(pub &'a Rc<Gateway<H>>);
 
@@ -121,6 +122,30 @@ impl<H: Host> RouteHandlers for Handlers<'_, H> {
     }
     async fn learning_metrics(&self, cx: RouteCtx) -> Out {
         sf_records::metrics::route(self.0.host(), cx).await
+    }
+    async fn prompts_admin_list(&self, cx: RouteCtx) -> Out {
+        sf_learning::admin::prompts_list_route(self.0.host(), cx).await
+    }
+    async fn prompts_admin_create(&self, cx: RouteCtx) -> Out {
+        sf_learning::admin::prompts_create_route(self.0.host(), cx).await
+    }
+    async fn prompts_admin_activate(&self, cx: RouteCtx) -> Out {
+        sf_learning::admin::prompts_activate_route(self.0.host(), cx).await
+    }
+    async fn experiments_admin_list(&self, cx: RouteCtx) -> Out {
+        let h = self.0.host();
+        sf_learning::admin::experiments_list_route(h, &RecordCounts(h), cx).await
+    }
+    async fn experiments_admin_create(&self, cx: RouteCtx) -> Out {
+        sf_learning::admin::experiments_create_route(self.0.host(), cx).await
+    }
+    async fn experiments_admin_get(&self, cx: RouteCtx) -> Out {
+        let h = self.0.host();
+        sf_learning::admin::experiments_get_route(h, &RecordCounts(h), cx).await
+    }
+    async fn experiments_admin_stop(&self, cx: RouteCtx) -> Out {
+        let h = self.0.host();
+        sf_learning::admin::experiments_stop_route(h, &RecordCounts(h), cx).await
     }
     async fn tenants_admin_create(&self, cx: RouteCtx) -> Out {
         sf_tenants::admin::create_route(self.0.host(), cx).await

@@ -100,19 +100,19 @@ pub(super) fn check(ck: &mut Ck, raw: &Raw, envs: &Names) -> Vec<RouteDef> {
     route_defs
 }
 
-/// Paths are literal segments plus at most one `{name}` segment.
+/// Paths are literal segments plus `{name}` segments, all parameters adjacent.
 fn check_path(ck: &mut Ck, p: &S<String>) -> bool {
     let path = &p.value;
     let bad = |ck: &mut Ck, why: &str| {
-        ck.err(load::ENDPOINTS, p.referenced, format!("invalid route path `{path}`: {why}"), Some("write e.g. `/v1/jobs/{jobId}`: starts with `/`, at most one `{param}` filling a whole segment".to_string()));
+        ck.err(load::ENDPOINTS, p.referenced, format!("invalid route path `{path}`: {why}"), Some("write e.g. `/v1/jobs/{jobId}`: starts with `/`, each `{param}` filling a whole segment, parameters next to each other".to_string()));
         false
     };
     // Rule: a route path is absolute.
     if !path.starts_with('/') {
         return bad(ck, "it must start with `/`");
     }
-    let mut params = 0;
-    for seg in path.split('/').skip(1) {
+    let mut last_param: Option<usize> = None;
+    for (i, seg) in path.split('/').skip(1).enumerate() {
         // Rule: a parameter fills a whole segment with a plain name.
         if seg.contains('{') || seg.contains('}') {
             let inner = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}'));
@@ -121,7 +121,12 @@ fn check_path(ck: &mut Ck, p: &S<String>) -> bool {
                     if !n.is_empty()
                         && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
                 {
-                    params += 1
+                    // Rule: parameters are adjacent segments (`resolve` captures
+                    // them as one run, e.g. `{agentId}/{version}`).
+                    if last_param.is_some_and(|l| l + 1 != i) {
+                        return bad(ck, "parameters must be adjacent segments");
+                    }
+                    last_param = Some(i);
                 }
                 _ => return bad(ck, "a parameter must be a whole segment like `{jobId}`"),
             }
@@ -130,10 +135,6 @@ fn check_path(ck: &mut Ck, p: &S<String>) -> bool {
         if seg.contains('?') || seg.contains('#') {
             return bad(ck, "query strings and fragments are not part of a route");
         }
-    }
-    // Rule: at most one parameter per path (what `resolve` supports).
-    if params > 1 {
-        return bad(ck, "only one parameter per path is supported");
     }
     true
 }

@@ -67,12 +67,13 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
                 let path = &r.path;
                 static_arms.push(quote!(#path if #guard => return ::core::option::Option::Some((Route::#v, ::core::option::Option::None)),));
             }
-            Some((pre, suf)) => {
+            Some((pre, suf, n)) => {
+                let slashes = n - 1;
                 param_checks.push(quote! {
                     if #guard {
                         if let ::core::option::Option::Some(rest) = path.strip_prefix(#pre) {
                             if let ::core::option::Option::Some(param) = rest.strip_suffix(#suf) {
-                                if !param.is_empty() && !param.contains('/') {
+                                if param.split('/').all(|s| !s.is_empty()) && param.matches('/').count() == #slashes {
                                     return ::core::option::Option::Some((Route::#v, ::core::option::Option::Some(param)));
                                 }
                             }
@@ -106,7 +107,8 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
     pub struct RouteSpec {
         pub route: Route,
         pub methods: &'static [Method],
-        /// Pattern; `{name}` captures one non-empty segment.
+        /// Pattern; `{name}` captures one non-empty segment (adjacent ones are
+        /// captured together, `/`-separated).
         pub path: &'static str,
         pub auth: Auth,
         /// `None` = every environment; elsewhere the route answers 404.
@@ -125,7 +127,8 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
     }
 
     /// Method-aware match of a request path (no query string). `Some((route,
-    /// param))` with the raw `{param}` segment; `None` is the contract's 404.
+    /// param))` with the raw `{param}` segment (adjacent parameters as one
+    /// `/`-separated run); `None` is the contract's 404.
     #[inline]
     pub fn resolve<'p>(method: &str, path: &'p str) -> ::core::option::Option<(Route, ::core::option::Option<&'p str>)> {
         let m = match Method::from_name(method) { ::core::option::Option::Some(m) => m, ::core::option::Option::None => return ::core::option::Option::None };

@@ -125,6 +125,8 @@ pub struct CopilotCtx<'a, H: Host, M: CopilotModel> {
     pub environment: &'a str,
     /// Epoch ms when the request started (the grant timeout counts from here).
     pub started_ms: u64,
+    /// The prompt version and few-shot examples the learning loop chose.
+    pub prompt: &'a sf_core::prompt_choice::PromptChoice,
 }
 
 /// The `/v1/execute` payload parts the engine owns.

@@ -530,7 +530,7 @@ async fn model_turn<H: Host, M: CopilotModel>(
     let cx = t.cx;
     let role = cx.role;
     let (lang, _) = t.lang();
-    let system = prompt::system_prompt(role, &lang);
+    let system = prompt::system_prompt(role, &lang, cx.prompt);
     let user = match role {
         Role::Sdr => prompt::sdr_user_message(
             &t.inp.widget_type,

@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 use sf_core::policy::Agent;
+use sf_core::prompt_choice::PromptChoice;
 
 use super::input::Control;
 use super::ops::AllowEntry;
@@ -31,13 +32,16 @@ const CS_SYSTEM: &str = match Agent::CsWidgetCopilotV1.prompt() {
     None => panic!("policy/prompts.yaml must give cs.widget.copilot.v1 a prompt"),
 };
 
-/// The system prompt: the role's instruction text plus the locale line.
-pub fn system_prompt(role: Role, language: &str) -> String {
-    let body = match role {
+/// The system prompt: the role's instruction text (the policy's file, or
+/// the stored version the learning loop chose), the few-shot examples (where
+/// `{{examples}}` stands, else after the instructions) and the locale line.
+pub fn system_prompt(role: Role, language: &str, choice: &PromptChoice) -> String {
+    let baseline = match role {
         Role::Sdr => SDR_SYSTEM,
         Role::Cs => CS_SYSTEM,
     };
-    format!("{body}\nAll user-visible strings MUST be in locale: {language}.")
+    let text = choice.render(baseline, language);
+    format!("{text}\nAll user-visible strings MUST be in locale: {language}.")
 }
 
 /// Strips the page delimiters out of untrusted text so it cannot close its frame.
@@ -305,10 +309,37 @@ mod tests {
     fn system_prompts_come_from_the_policy_files() {
         // The SDR text names the delimiters the user message uses.
         assert!(SDR_SYSTEM.contains(PAGE_OPEN) && SDR_SYSTEM.contains(PAGE_CLOSE));
-        let p = system_prompt(Role::Cs, "de");
+        let p = system_prompt(Role::Cs, "de", &PromptChoice::default());
         assert!(p.starts_with("You are the editing assistant of a widget editor."));
         assert!(p.ends_with("\nAll user-visible strings MUST be in locale: de."));
         assert!(!p.contains("\n\n"));
+    }
+
+    #[test]
+    fn a_stored_version_and_its_examples_render() {
+        let mut c = PromptChoice {
+            version: "v2".into(),
+            text: Some("Be brief ({{locale}}).".into()),
+            ..PromptChoice::default()
+        };
+        assert_eq!(
+            system_prompt(Role::Sdr, "fr", &c),
+            "Be brief (fr).\nAll user-visible strings MUST be in locale: fr."
+        );
+        c.examples.push(sf_core::prompt_choice::FewShot {
+            request_id: "r1".into(),
+            widget_type: None,
+            input: "shorter".into(),
+            output: "{}".into(),
+        });
+        let p = system_prompt(Role::Sdr, "fr", &c);
+        assert!(p.starts_with("Be brief (fr).\nExamples of requests"), "{p}");
+        c.text = Some("A\n{{examples}}\nB".into());
+        let p = system_prompt(Role::Sdr, "fr", &c);
+        assert!(
+            p.starts_with("A\nExamples of requests") && p.contains("Answer: {}\nB\nAll"),
+            "{p}"
+        );
     }
 
     fn cfg() -> Map<String, Value> {

@@ -103,6 +103,7 @@ pub fn run_turn_with(
         grant_timeout_ms: 45_000,
         environment: "dev",
         started_ms: host.clock.now.get(),
+        prompt: &sf_core::prompt_choice::PromptChoice::default(),
     };
     futures_executor::block_on(super::run(&cx, input))
 }

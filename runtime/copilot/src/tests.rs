@@ -1080,6 +1080,7 @@ mod live {
                 grant_timeout_ms: 45_000,
                 environment: "local",
                 started_ms: host.clock.now.get(),
+                prompt: &sf_core::prompt_choice::PromptChoice::default(),
             };
             let inp = input(prompt, &format!("live{i}"), "faq-bob", "faq");
             let t0 = std::time::Instant::now();
@@ -1165,6 +1166,7 @@ fn dev_falls_back_to_the_localization_allowlist_without_branding() {
         grant_timeout_ms: 45_000,
         environment: "prod",
         started_ms: 0,
+        prompt: &sf_core::prompt_choice::PromptChoice::default(),
     };
     let out = futures_executor::block_on(super::run(
         &cx,

@@ -19,8 +19,10 @@ pub mod net;
 pub mod paris;
 pub mod policy;
 pub mod ports;
+pub mod prompt_choice;
 pub mod rawjson;
 pub mod secret;
+pub mod template;
 pub mod time_fmt;
 
 #[cfg(any(test, feature = "testkit"))]

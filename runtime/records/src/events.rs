@@ -17,6 +17,7 @@ use sf_core::grants::Grant;
 use sf_core::http::well_formed_request_id;
 use sf_core::policy::{Agent, POLICY_VERSION};
 use sf_core::ports::{Blob, Host, Queue, Sql, SqlStatement, SqlValue};
+use sf_core::prompt_choice::PromptChoice;
 use sf_core::time_fmt::utc_day;
 use sf_core::Isolate;
 
@@ -29,7 +30,12 @@ pub fn interaction_event(
     input: Value,
     result: &Value,
     usage: &Value,
+    prompt: Option<&PromptChoice>,
 ) -> Value {
+    let model_called = usage["provider"].as_str().is_some_and(|p| p != "local");
+    let prompt = prompt.map(|p| p.event_fields(model_called)).unwrap_or_else(|| {
+        json!({"promptVersion": agent.prompt().map(|p| p.version), "experimentId": null, "exampleIds": []})
+    });
     json!({
         "v": 1,
         "requestId": request_id,
@@ -46,8 +52,12 @@ pub fn interaction_event(
         "result": result,
         "usage": usage,
         "policyVersion": POLICY_VERSION,
-        // The version of the agent's prompt text (policy/prompts.yaml), null without one.
-        "promptVersion": agent.prompt().map(|p| p.version),
+        // The prompt version actually run (policy/prompts.yaml's baseline or an
+        // sf_prompts version; null for agents without a prompt), the
+        // experiment that chose it and the few-shot examples shown.
+        "promptVersion": prompt["promptVersion"],
+        "experimentId": prompt["experimentId"],
+        "exampleIds": prompt["exampleIds"],
     })
 }
 
@@ -202,6 +212,18 @@ pub fn index_row(event: &Value, runtime_env: &str) -> Vec<(&'static str, SqlValu
                 .as_f64()
                 .map(|l| SqlValue::Integer(l as i64))
                 .unwrap_or(SqlValue::Null),
+        ),
+        // migrations/0007_prompts.sql: the prompt actually run.
+        ("promptUsed", s(&event["promptVersion"])),
+        ("experimentId", s(&event["experimentId"])),
+        (
+            "exampleIds",
+            match event["exampleIds"].as_array() {
+                Some(ids) if !ids.is_empty() => {
+                    SqlValue::Text(Value::Array(ids.clone()).to_string())
+                }
+                _ => SqlValue::Null,
+            },
         ),
     ]
 }

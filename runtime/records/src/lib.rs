@@ -3,6 +3,7 @@
 //! redaction), the outcomes Bob and Paris report ([`outcome`]), the raw-log
 //! retention job ([`retention`]) and the scoring job ([`score`]).
 
+pub mod arms;
 pub mod events;
 pub mod metrics;
 pub mod outcome;

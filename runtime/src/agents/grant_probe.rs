@@ -39,5 +39,6 @@ pub fn run<H: Host>(call: AgentCall<'_, H>) -> Result<AgentOutput, ApiError> {
             "completionTokens": 0,
             "latencyMs": latency,
         }),
+        prompt: None,
     })
 }

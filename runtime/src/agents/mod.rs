@@ -16,6 +16,7 @@ use sf_core::error::ApiError;
 use sf_core::grants::Grant;
 use sf_core::policy::{Agent, AgentExecutors};
 use sf_core::ports::Host;
+use sf_core::prompt_choice::PromptChoice;
 
 /// One `/v1/execute` call after the grant and capability checks passed.
 pub struct AgentCall<'a, H: Host> {
@@ -28,11 +29,13 @@ pub struct AgentCall<'a, H: Host> {
     pub started_ms: u64,
 }
 
-/// An executor's answer: the `result` and `usage` of the response.
+/// An executor's answer: the `result` and `usage` of the response, and the
+/// prompt the learning loop chose (recorded on the interaction event).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentOutput {
     pub result: Value,
     pub usage: Value,
+    pub prompt: Option<PromptChoice>,
 }
 
 /// Binds the generated trait to the executors.

@@ -106,7 +106,11 @@ pub async fn run<H: Host>(call: AgentCall<'_, H>) -> Result<AgentOutput, ApiErro
     let now = host.clock().now_ms();
     let owner = call.grant.subject_key();
     let key = format!("sdr:session:{session_id}");
-    let stored = host.kv().get(&key).await.ok().flatten();
+    let (stored, prompt) = futures_util::join!(
+        host.kv().get(&key),
+        sf_learning::choice::choose(host, call.agent, session_id, None)
+    );
+    let stored = stored.ok().flatten();
     // `None` means "do not persist": the id belongs to another subject.
     let mut session: Option<Value> = match stored {
         None => Some(
@@ -129,7 +133,8 @@ pub async fn run<H: Host>(call: AgentCall<'_, H>) -> Result<AgentOutput, ApiErro
         }
     };
 
-    let mut messages = vec![ChatMessage::new(ChatRole::System, SYSTEM_PROMPT)];
+    let system = prompt.render(SYSTEM_PROMPT, "");
+    let mut messages = vec![ChatMessage::new(ChatRole::System, system)];
     if let Some(turns) = session.as_ref().and_then(|s| s["turns"].as_array()) {
         for t in turns {
             let role = match t["role"].as_str() {
@@ -173,6 +178,7 @@ pub async fn run<H: Host>(call: AgentCall<'_, H>) -> Result<AgentOutput, ApiErro
     Ok(AgentOutput {
         result,
         usage: sf_llm::usage_json(&reply, latency, true),
+        prompt: Some(prompt),
     })
 }
 

@@ -62,6 +62,18 @@ pub async fn run<H: Host>(call: AgentCall<'_, H>, role: Role) -> Result<AgentOut
     let subject = call.grant.subject_key();
     let environment = call.gw.environment_name().unwrap_or("local");
     let max_requests_raw = call.grant.raw_max_requests();
+    let session_id = call
+        .input
+        .get("sessionId")
+        .and_then(|v| v.as_str())
+        .map(str::trim)
+        .unwrap_or_default();
+    let widget_type = call
+        .input
+        .get("widgetType")
+        .and_then(|v| v.as_str())
+        .map(str::trim);
+    let prompt = sf_learning::choice::choose(host, call.agent, session_id, widget_type).await;
     let cx = CopilotCtx {
         host,
         model: &model,
@@ -71,10 +83,19 @@ pub async fn run<H: Host>(call: AgentCall<'_, H>, role: Role) -> Result<AgentOut
         grant_timeout_ms: timeout_ms,
         environment,
         started_ms: call.started_ms,
+        prompt: &prompt,
     };
-    let out = sf_copilot::run(&cx, call.input).await?;
+    let mut out = sf_copilot::run(&cx, call.input).await?;
+    // `meta.promptVersion` keeps the contract's value for the policy's
+    // prompt; a stored version names itself.
+    if prompt.is_stored() {
+        if let Some(meta) = out.result.get_mut("meta").and_then(|m| m.as_object_mut()) {
+            meta.insert("promptVersion".into(), prompt.version.clone().into());
+        }
+    }
     Ok(AgentOutput {
         result: out.result,
         usage: out.usage,
+        prompt: Some(prompt),
     })
 }
