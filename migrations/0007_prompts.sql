@@ -20,6 +20,9 @@ CREATE TABLE sf_experiments (
   arms_json TEXT NOT NULL,
   min_per_arm INTEGER NOT NULL,
   alpha REAL NOT NULL,
+  -- The winner rule's boundary is tightest around this many samples per arm
+  -- (fixed when the test starts: the rule stays valid however often it looks).
+  tuned_for INTEGER NOT NULL,
   status TEXT NOT NULL CHECK (status IN ('running', 'decided', 'stopped')),
   created_at_ms INTEGER NOT NULL,
   decided_at_ms INTEGER,

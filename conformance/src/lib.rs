@@ -22,6 +22,7 @@ pub mod l10n;
 pub mod learning;
 pub mod mock;
 pub mod personalization;
+pub mod prompts;
 pub mod tenants;
 pub mod worker;
 
@@ -513,6 +514,9 @@ pub fn run(cfg: &Config<'_>) -> Report {
                 report.record(name, case());
             }
             for (name, case) in learning::cases(&cfg.base_url) {
+                report.record(name, case());
+            }
+            for (name, case) in prompts::cases(&cfg.base_url, &cfg.secret, cfg.mock) {
                 report.record(name, case());
             }
             for (name, case) in tenants::cases(&cfg.base_url, cfg.mock) {

@@ -19,8 +19,9 @@ use crate::{now, prompted_agent};
 /// Defaults of a new experiment (the admin may pass `minPerArm` and `alpha`).
 pub const DEFAULT_MIN_PER_ARM: u64 = 100;
 pub const DEFAULT_ALPHA: f64 = 0.05;
-/// The winner rule's boundary is tightest around this many samples per arm.
-pub const TUNED_FOR_PER_ARM: u64 = 1500;
+/// The winner rule's boundary is tightest around this many samples per arm
+/// unless the experiment says otherwise (`tunedForPerArm`).
+pub const DEFAULT_TUNED_FOR_PER_ARM: u64 = 1500;
 /// With metric `score`, an interaction counts as a success at this score.
 pub const SUCCESS_SCORE: f64 = 0.5;
 /// At most this many arms.
@@ -71,6 +72,7 @@ pub struct Experiment {
     pub arms: Vec<String>,
     pub min_per_arm: u64,
     pub alpha: f64,
+    pub tuned_for: u64,
     /// `running`, `decided` or `stopped`.
     pub status: String,
     pub created_at_ms: i64,
@@ -87,7 +89,7 @@ impl Experiment {
         }
     }
     pub fn config(&self) -> Config {
-        Config::tuned_for(self.alpha, self.min_per_arm, TUNED_FOR_PER_ARM)
+        Config::tuned_for(self.alpha, self.min_per_arm, self.tuned_for)
     }
 
     /// The arms with their counts, estimate and always-valid interval.
@@ -124,6 +126,7 @@ impl Experiment {
         json!({
             "id": self.id, "agentId": self.agent.name(), "metric": self.metric.name(),
             "status": self.status, "minPerArm": self.min_per_arm, "alpha": self.alpha,
+            "tunedForPerArm": self.tuned_for,
             "arms": self.arms_json(counts), "decision": decision, "createdAtMs": self.created_at_ms,
         })
     }
@@ -145,6 +148,10 @@ fn row_experiment(r: &SqlRow) -> Option<Experiment> {
         arms,
         min_per_arm: u64::try_from(r.int("min_per_arm").unwrap_or(0)).unwrap_or(0),
         alpha,
+        tuned_for: u64::try_from(r.int("tuned_for").unwrap_or(0))
+            .ok()
+            .filter(|n| *n > 0)
+            .unwrap_or(DEFAULT_TUNED_FOR_PER_ARM),
         status: r.text("status")?.to_owned(),
         created_at_ms: r.int("created_at_ms").unwrap_or(0),
         decided_at_ms: r.int("decided_at_ms"),
@@ -156,7 +163,7 @@ fn row_experiment(r: &SqlRow) -> Option<Experiment> {
 }
 
 const COLUMNS: &str =
-    "id, agent_id, metric, arms_json, min_per_arm, alpha, status, created_at_ms, decided_at_ms, winner, evidence_json";
+    "id, agent_id, metric, arms_json, min_per_arm, alpha, tuned_for, status, created_at_ms, decided_at_ms, winner, evidence_json";
 
 async fn select<H: Host>(
     h: &H,
@@ -224,18 +231,25 @@ fn bad(path: &str, message: &str) -> ApiError {
 }
 
 /// `{"agentId", "arms": [versions], "metric"?: "score" | "signal:<name>",
-/// "minPerArm"?, "alpha"?}` → a running experiment.
+/// "minPerArm"?, "alpha"?, "tunedForPerArm"?}` → a running experiment.
 pub async fn create<H: Host>(h: &H, body: &Value) -> Result<Experiment, ApiError> {
     let Some(obj) = body.as_object() else {
         return Err(bad("", "Expected { agentId, arms, metric? }"));
     };
-    if let Some(k) = obj
-        .keys()
-        .find(|k| !["agentId", "arms", "metric", "minPerArm", "alpha"].contains(&k.as_str()))
-    {
+    if let Some(k) = obj.keys().find(|k| {
+        ![
+            "agentId",
+            "arms",
+            "metric",
+            "minPerArm",
+            "alpha",
+            "tunedForPerArm",
+        ]
+        .contains(&k.as_str())
+    }) {
         return Err(bad(
             k,
-            "Unknown field; the fields are agentId, arms, metric, minPerArm, alpha",
+            "Unknown field; the fields are agentId, arms, metric, minPerArm, alpha, tunedForPerArm",
         ));
     }
     let agent_raw = obj
@@ -302,6 +316,16 @@ pub async fn create<H: Host>(h: &H, body: &Value) -> Result<Experiment, ApiError
             _ => return Err(bad("alpha", "Expected a number in (0, 0.2]")),
         },
     };
+    let tuned_for = match obj.get("tunedForPerArm") {
+        None => DEFAULT_TUNED_FOR_PER_ARM,
+        Some(v) => match v.as_u64() {
+            Some(n) if (10..=1_000_000).contains(&n) => n,
+            _ => return Err(bad(
+                "tunedForPerArm",
+                "Expected an integer from 10 to 1000000 (the samples per arm you expect to need)",
+            )),
+        },
+    };
     if let Some(r) = running(h, agent).await? {
         return Err(ApiError::new(
             409,
@@ -321,6 +345,7 @@ pub async fn create<H: Host>(h: &H, body: &Value) -> Result<Experiment, ApiError
         arms,
         min_per_arm,
         alpha,
+        tuned_for,
         status: "running".into(),
         created_at_ms: now(h),
         decided_at_ms: None,
@@ -329,7 +354,7 @@ pub async fn create<H: Host>(h: &H, body: &Value) -> Result<Experiment, ApiError
     };
     h.sql()
         .execute(SqlStatement::new(
-            format!("INSERT INTO sf_experiments ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)"),
+            format!("INSERT INTO sf_experiments ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)"),
             vec![
                 e.id.clone().into(),
                 agent.name().into(),
@@ -337,6 +362,7 @@ pub async fn create<H: Host>(h: &H, body: &Value) -> Result<Experiment, ApiError
                 serde_json::to_string(&e.arms).unwrap_or_default().into(),
                 SqlValue::Integer(i64::try_from(min_per_arm).unwrap_or(i64::MAX)),
                 SqlValue::Real(alpha),
+                SqlValue::Integer(i64::try_from(tuned_for).unwrap_or(i64::MAX)),
                 "running".into(),
                 SqlValue::Integer(e.created_at_ms),
             ],
