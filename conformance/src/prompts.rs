@@ -365,6 +365,115 @@ fn experiment_loop(base: &str, secret: &str, mock: &MockUpstream) -> CaseResult 
     )
 }
 
+fn interactions_today(base: &str) -> Result<u64, String> {
+    let (_, v) = admin(
+        base,
+        "GET",
+        &format!("/admin/v1/metrics?agentId={AGENT}"),
+        &Value::Null,
+    )?;
+    Ok(v["days"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["interactions"].as_u64())
+        .sum())
+}
+
+fn analyze(base: &str, secret: &str, mock: &MockUpstream) -> CaseResult {
+    let run = nonce();
+    mock.reset(Script {
+        content: r#"{"message":"It is free to start.","next":"continue"}"#.into(),
+        status: 200,
+        delay_ms: 0,
+    });
+    let before = interactions_today(base)?;
+    for i in 0..5 {
+        let session = format!("conf-an-{run}-{i}");
+        let (request_id, _) = execute(base, secret, &session, &format!("j-an-{run}-{i}"))?;
+        outcome(base, secret, &request_id, &session, "ux_undo")?;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while interactions_today(base)? < before + 5 {
+        if Instant::now() > deadline {
+            return Err("after 60 s the 5 interactions are not filed".into());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let candidate = "IMPROVED-CANDIDATE: answer in one sentence. {{examples}} Reply as JSON {\"message\": string, \"next\": \"continue\"}.";
+    mock.reset(Script {
+        content: json!({"prompt": candidate, "rationale": "visitors undid long answers"})
+            .to_string(),
+        status: 200,
+        delay_ms: 0,
+    });
+    let (s, v) = admin(
+        base,
+        "POST",
+        "/admin/v1/jobs/analyze-and-improve/run",
+        &Value::Null,
+    )?;
+    ensure(s == 200, || format!("run analyze-and-improve: {s} {v}"))?;
+    let (_, list) = admin(
+        base,
+        "GET",
+        &format!("/admin/v1/prompts/{AGENT}"),
+        &Value::Null,
+    )?;
+    let draft = list["versions"]
+        .as_array()
+        .and_then(|vs| {
+            vs.iter()
+                .rev()
+                .find(|x| x["source"] == "analyze" && x["text"] == candidate)
+        })
+        .cloned()
+        .ok_or_else(|| format!("no analyze draft with the candidate text: {list} (job: {v})"))?;
+    ensure(
+        draft["status"] == "draft" && list["active"] != draft["version"],
+        || format!("the candidate must stay a draft: {draft}"),
+    )?;
+    ensure(
+        draft["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("\"undone\"") && n.contains("visitors undid")),
+        || format!("the note keeps the evidence: {draft}"),
+    )?;
+    // It is under test against the active version; stop every test the run started.
+    let (_, ex) = admin(base, "GET", "/admin/v1/experiments", &Value::Null)?;
+    let mut tested = false;
+    for e in ex["experiments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["status"] == "running")
+    {
+        let arms: Vec<&str> = e["arms"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["version"].as_str())
+            .collect();
+        tested |= e["agentId"] == AGENT
+            && arms.contains(&draft["version"].as_str().unwrap_or_default())
+            && e["metric"] == "score";
+        let id = e["id"].as_str().unwrap_or_default();
+        want(
+            &admin(
+                base,
+                "POST",
+                &format!("/admin/v1/experiments/{id}/stop"),
+                &Value::Null,
+            )?,
+            200,
+            "stop",
+        )?;
+    }
+    ensure(tested, || {
+        format!("no running score experiment of the draft: {ex}")
+    })
+}
+
 pub fn cases<'a>(base: &'a str, secret: &'a str, mock: &'a MockUpstream) -> Vec<PromptsCase<'a>> {
     vec![
         (
@@ -374,6 +483,10 @@ pub fn cases<'a>(base: &'a str, secret: &'a str, mock: &'a MockUpstream) -> Vec<
         (
             "experiment: the better prompt wins and becomes active",
             Box::new(move || experiment_loop(base, secret, mock)),
+        ),
+        (
+            "analyze-and-improve drafts a candidate from the failures and tests it",
+            Box::new(move || analyze(base, secret, mock)),
         ),
     ]
 }

@@ -78,9 +78,11 @@ pub async fn handle<H: Host>(
         &request_id,
         cx.started_ms,
         input,
-        &out.result,
-        &out.usage,
-        out.prompt.as_ref(),
+        events::Answered {
+            result: &out.result,
+            usage: &out.usage,
+            prompt: out.prompt.as_ref(),
+        },
     );
     events::emit(gw.isolate(), event);
     Ok(json_response(200, &response))

@@ -4,13 +4,28 @@
 
 use std::rc::Rc;
 
+use sf_core::policy::Agent;
 use sf_core::policy::{self, Job, JobRunners};
+use sf_core::ports::Clock;
 use sf_core::ports::Host;
 use sf_core::sf_log;
-use sf_records::{retention, score};
+use sf_learning::improve::{self, Evidence};
+use sf_records::{failures, retention, score};
 
 use crate::gateway::Gateway;
 use crate::learning::RecordCounts;
+
+/// The failures `analyze-and-improve` looks at: the last 7 days.
+const ANALYZE_WINDOW_MS: i64 = 7 * 86_400_000;
+const IMPROVE: improve::Settings = improve::Settings {
+    provider: policy::Provider::Deepseek,
+    model: policy::Model::DeepseekChat,
+    timeout_ms: 30_000,
+    min_failures: 5,
+    start_experiment: true,
+    min_per_arm: 100,
+    tuned_for_per_arm: 1500,
+};
 
 /// What a job did (one line for the log or an operator), or why it failed.
 pub type JobResult = Result<String, String>;
@@ -43,6 +58,33 @@ impl<H: Host> JobRunners for Runners<'_, H> {
             r.agents,
             sf_core::time_fmt::utc_day(r.since_ms)
         ))
+    }
+
+    async fn analyze_and_improve(&self, _: ()) -> JobResult {
+        let host = self.0.host();
+        let since = i64::try_from(host.clock().now_ms()).unwrap_or(i64::MAX) - ANALYZE_WINDOW_MS;
+        let mut lines = Vec::new();
+        for agent in Agent::ALL.iter().copied().filter(|a| a.prompt().is_some()) {
+            let clusters = failures::clusters(host, agent, since, 3)
+                .await
+                .map_err(|e| e.message)?;
+            let evidence: Vec<Evidence> = clusters
+                .into_iter()
+                .map(|c| Evidence {
+                    kind: c.kind.to_owned(),
+                    description: c.description.to_owned(),
+                    count: c.count,
+                    examples: c
+                        .examples
+                        .into_iter()
+                        .map(|e| (e.request, e.answer))
+                        .collect(),
+                })
+                .collect();
+            let outcome = improve::propose(host, agent, &evidence, &IMPROVE).await;
+            lines.push(outcome.to_json(agent).to_string());
+        }
+        Ok(lines.join("; "))
     }
 
     async fn decide_experiments(&self, _: ()) -> JobResult {

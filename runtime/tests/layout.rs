@@ -19,7 +19,7 @@ const FEATURES: &[(&str, &[&str])] = &[
     ("sf-l10n", &["sf-core", "sf-llm"]),
     ("sf-personalization", &["sf-core", "sf-llm"]),
     ("sf-approvals", &["sf-core", "sf-llm"]),
-    ("sf-learning", &["sf-core"]),
+    ("sf-learning", &["sf-core", "sf-llm"]),
 ];
 const HOSTS: &[&str] = &["sf-server", "sf-worker"];
 const FORBIDDEN_IN_CORE: &[&str] = &["tokio", "hyper", "rusqlite", "libsqlite3-sys", "worker"];

@@ -17,6 +17,7 @@
 pub mod admin;
 pub mod choice;
 pub mod experiments;
+pub mod improve;
 pub mod prompts;
 pub mod stats;
 

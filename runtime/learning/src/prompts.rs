@@ -143,7 +143,7 @@ pub async fn create<H: Host>(
         return Err(
             ApiError::bad_request("Invalid prompt text").with_issues(vec![Issue::new(
                 "text",
-                &format!("The prompt does not render: {why}"),
+                format!("The prompt does not render: {why}"),
             )]),
         );
     }

@@ -21,6 +21,15 @@ use sf_core::prompt_choice::PromptChoice;
 use sf_core::time_fmt::utc_day;
 use sf_core::Isolate;
 
+/// What an execution answered: the response's `result` and `usage`, and
+/// the prompt it ran (`None` for agents without one).
+#[derive(Debug, Clone, Copy)]
+pub struct Answered<'a> {
+    pub result: &'a Value,
+    pub usage: &'a Value,
+    pub prompt: Option<&'a PromptChoice>,
+}
+
 /// Builds the event for one successful execution.
 pub fn interaction_event(
     grant: &Grant,
@@ -28,10 +37,13 @@ pub fn interaction_event(
     request_id: &str,
     occurred_at_ms: u64,
     input: Value,
-    result: &Value,
-    usage: &Value,
-    prompt: Option<&PromptChoice>,
+    answered: Answered<'_>,
 ) -> Value {
+    let Answered {
+        result,
+        usage,
+        prompt,
+    } = answered;
     let model_called = usage["provider"].as_str().is_some_and(|p| p != "local");
     let prompt = prompt.map(|p| p.event_fields(model_called)).unwrap_or_else(|| {
         json!({"promptVersion": agent.prompt().map(|p| p.version), "experimentId": null, "exampleIds": []})

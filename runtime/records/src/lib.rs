@@ -5,6 +5,7 @@
 
 pub mod arms;
 pub mod events;
+pub mod failures;
 pub mod metrics;
 pub mod outcome;
 pub mod retention;
