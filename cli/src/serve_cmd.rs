@@ -59,7 +59,19 @@ pub fn run(args: ServeArgs) -> i32 {
             return 1;
         }
     };
-    for w in missing_settings(|n| sf_core::ports::Vars::var(&vars, n)) {
+    let get = |n: &str| sf_core::ports::Vars::var(&vars, n);
+    let refusals = prod_refusals(get);
+    if !refusals.is_empty() {
+        for r in &refusals {
+            eprintln!("{r}");
+        }
+        eprintln!(
+            "sf serve: not starting: {} required secret(s) missing in prod",
+            refusals.len()
+        );
+        return 2;
+    }
+    for w in missing_settings(get) {
         eprintln!("{w}");
     }
     eprintln!(
@@ -106,6 +118,32 @@ fn announce(b: &crate::dev_secrets::Bootstrap) {
             b.file.display()
         );
     }
+}
+
+/// With `ENVIRONMENT=prod`, one line per secret policy/vars.yaml requires in
+/// prod that is unset or blank: `sf serve` does not start then (a production
+/// gateway without them would answer 500 on the routes that need them).
+fn prod_refusals(get: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    use sf_core::policy::{Environment, Var};
+    let set = |v: Var| get(v.name()).is_some_and(|s| !s.trim().is_empty());
+    let is_prod = get(Var::Environment.name())
+        .is_some_and(|e| Environment::from_name(e.trim()) == Some(Environment::Prod));
+    if !is_prod {
+        return Vec::new();
+    }
+    Var::ALL
+        .into_iter()
+        .filter(|v| v.is_secret() && v.is_required_in(Environment::Prod) && !set(*v))
+        .map(|v| {
+            format!(
+                "sf serve: error: secret {} is required in prod ({}) and is not set: {}; {}",
+                v.name(),
+                v.feature(),
+                v.description(),
+                where_to_set(v)
+            )
+        })
+        .collect()
 }
 
 /// One warning per variable of policy/vars.yaml required in the configured
@@ -171,7 +209,7 @@ fn where_to_set(v: sf_core::policy::Var) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::missing_settings;
+    use super::{missing_settings, prod_refusals};
     use std::collections::HashMap;
 
     fn warnings(vars: &[(&str, &str)]) -> Vec<String> {
@@ -230,5 +268,27 @@ mod tests {
                 .contains("AI_GRANT_HMAC_SECRET is not set but is required in every environment")),
             "{w:?}"
         );
+    }
+
+    #[test]
+    fn prod_refuses_without_its_required_secrets_only() {
+        let get = |vars: &'static [(&'static str, &'static str)]| {
+            move |n: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let r = prod_refusals(get(&[("ENVIRONMENT", "prod"), ("PARIS_DEV_JWT", "x")]));
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(r[0].contains("secret AI_GRANT_HMAC_SECRET is required in prod (grants)"));
+        assert!(r[0].contains("wrangler secret put AI_GRANT_HMAC_SECRET"));
+        assert!(prod_refusals(get(&[("ENVIRONMENT", "dev")])).is_empty());
+        assert!(prod_refusals(get(&[
+            ("ENVIRONMENT", "prod"),
+            ("PARIS_DEV_JWT", "x"),
+            ("AI_GRANT_HMAC_SECRET", "y")
+        ]))
+        .is_empty());
     }
 }

@@ -165,27 +165,40 @@ fn no_settings_at_all_gives_a_working_local_gateway() {
 
 #[test]
 fn dev_and_prod_get_no_generated_secrets() {
-    for env in ["dev", "prod"] {
-        let dir = Scratch::new("serve-dev");
-        let data = dir.path().join("data");
-        let s = serve(&data, &[("ENVIRONMENT", env)]);
-        let log = s.log.join("\n");
-        assert!(!data.join("dev-secrets.env").exists(), "{env}: {log}");
-        assert!(!log.contains("curl"), "{env}: {log}");
-        assert!(
-            log.contains(&format!(
-                "AI_GRANT_HMAC_SECRET is not set but is required in {env}"
-            )),
-            "{env}: {log}"
-        );
-        let (status, v) = sf_conformance::http::json_call(
-            &s.base,
-            "GET",
-            "/admin/v1/tenants",
-            Some("x"),
-            &serde_json::Value::Null,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(status, 500, "{env}: no admin token, so no admin API: {v}");
-    }
+    let dir = Scratch::new("serve-dev");
+    let data = dir.path().join("data");
+    let s = serve(&data, &[("ENVIRONMENT", "dev")]);
+    let log = s.log.join("\n");
+    assert!(!data.join("dev-secrets.env").exists(), "{log}");
+    assert!(!log.contains("curl"), "{log}");
+    assert!(
+        log.contains("AI_GRANT_HMAC_SECRET is not set but is required in dev"),
+        "{log}"
+    );
+    let (status, v) = sf_conformance::http::json_call(
+        &s.base,
+        "GET",
+        "/admin/v1/tenants",
+        Some("x"),
+        &serde_json::Value::Null,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status, 500, "no admin token, so no admin API: {v}");
+    drop(s);
+    // prod refuses to start without its secrets (cli/tests/serve_prod.rs), and generates none.
+    let r = common::sf(
+        dir.path(),
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap_or(""),
+            "--dev-vars",
+            "/dev/null",
+        ],
+        &[("ENVIRONMENT", "prod")],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!data.join("dev-secrets.env").exists());
 }

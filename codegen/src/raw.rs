@@ -1,6 +1,9 @@
 //! Stage 1: the YAML files as written, with a source location on every value
 //! that a later check may need to point at. `deny_unknown_fields` everywhere so
 //! a misspelt key is an error, not a silently ignored setting.
+//! Every struct also derives `schemars::JsonSchema` under the feature
+//! `schema` (`sf policy schema`, docs/schemas): give a new one the same
+//! `#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]` line.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -117,8 +120,21 @@ pub struct Agent {
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ProvidersFile {
     pub providers: Vec<S<Provider>>,
+    /// Providers called through Cloudflare AI Gateway, with their routes.
+    #[serde(default)]
+    pub ai_gateway: Vec<S<AiGatewayRoute>>,
+}
+
+/// One `aiGateway` entry: a provider and the gateway's route for it.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AiGatewayRoute {
+    pub provider: S<String>,
+    pub route: S<String>,
 }
 
 #[derive(Debug, Deserialize)]
