@@ -20,6 +20,8 @@ pub enum PolicyCommand {
     Check(CheckArgs),
     /// Print the resolved policy: agents, budgets, profiles, plans, routes (or the generated Rust).
     Explain(ExplainArgs),
+    /// JSON Schemas of the policy files, for editors (from the loader's raw structs).
+    Schema(crate::policy_schema::SchemaArgs),
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +60,7 @@ pub fn run(cmd: PolicyCommand) -> i32 {
     match cmd {
         PolicyCommand::Check(a) => check(a.root),
         PolicyCommand::Explain(a) => explain(a.root, a.format),
+        PolicyCommand::Schema(a) => crate::policy_schema::run(a),
     }
 }
 
@@ -374,12 +377,19 @@ fn tenancy_table(t: &Value) -> String {
                 s(&r["workloads"]),
                 s(&r["requestsPerDay"]),
                 s(&r["tokensPerDay"]),
+                monitored(&r["modes"]),
             ]
         })
         .collect();
     let fast = &t["classes"]["fast"];
+    let gateway: Vec<String> = t["aiGateway"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .map(|g| format!("{} -> {}", s(&g["provider"]), s(&g["route"])))
+        .collect();
     format!(
-        "\ntenancy (fallback: fast {}/{}, deadline {} ms, default tier {})\n{}",
+        "\ntenancy (fallback: fast {}/{} on error or timeout, one deadline {} ms, default tier {}; monitor = shadow mode)\n{}\nAI Gateway routes (when CF_AI_GATEWAY_ACCOUNT_ID and CF_AI_GATEWAY_GATEWAY_ID are set): {}\n",
         s(&fast["provider"]),
         s(&fast["model"]),
         s(&t["timeoutMs"]),
@@ -391,9 +401,33 @@ fn tenancy_table(t: &Value) -> String {
                 "model",
                 "workloads",
                 "requests/day",
-                "tokens/day"
+                "tokens/day",
+                "monitor"
             ],
             &rows
-        )
+        ),
+        if gateway.is_empty() {
+            "none".to_owned()
+        } else {
+            gateway.join(", ")
+        }
     )
+}
+
+/// The rules a tier only monitors, or `-`.
+fn monitored(modes: &Value) -> String {
+    let m: Vec<&str> = modes
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| v.as_str() == Some("monitor"))
+                .map(|(k, _)| k.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    if m.is_empty() {
+        "-".into()
+    } else {
+        m.join(",")
+    }
 }

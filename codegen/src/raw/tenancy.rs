@@ -5,6 +5,7 @@ use serde::Deserialize;
 use super::S;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TenancyFile {
     pub classes: S<TenancyClasses>,
@@ -15,6 +16,7 @@ pub struct TenancyFile {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TenancyClasses {
     pub high: S<TenancyModel>,
@@ -22,6 +24,7 @@ pub struct TenancyClasses {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TenancyModel {
     pub provider: S<String>,
@@ -29,6 +32,7 @@ pub struct TenancyModel {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TenancyTier {
     pub id: S<String>,
@@ -36,4 +40,19 @@ pub struct TenancyTier {
     pub workloads: Vec<S<String>>,
     pub requests_per_day: S<i64>,
     pub tokens_per_day: S<i64>,
+    /// Shadow mode per rule: `enforce` (omitted) or `monitor`.
+    #[serde(default)]
+    pub modes: Option<S<TierModes>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TierModes {
+    #[serde(default)]
+    pub quota: Option<S<String>>,
+    #[serde(default)]
+    pub workload: Option<S<String>>,
+    #[serde(default)]
+    pub model: Option<S<String>>,
 }
