@@ -86,6 +86,27 @@ fn envelope(command: &str, payload: Value) -> Value {
 }
 
 /// Schemas shared by the routes (`components.schemas`).
+fn prompt_version() -> Value {
+    obj(&["version", "status", "source", "text"], json!({
+        "version": s(), "status": {"type": "string", "enum": ["active", "draft", "archived"]},
+        "source": {"type": "string", "enum": ["policy", "admin", "analyze"]},
+        "text": s(), "createdAtMs": {"type": ["integer", "null"]}, "note": {"type": ["string", "null"]},
+    }))
+}
+
+fn experiment() -> Value {
+    obj(&["id", "agentId", "metric", "status", "arms", "decision", "createdAtMs"], json!({
+        "id": s(), "agentId": s(), "metric": s(),
+        "status": {"type": "string", "enum": ["running", "decided", "stopped"]},
+        "minPerArm": int(), "alpha": num(), "tunedForPerArm": int(),
+        "arms": arr(obj(&["version", "samples", "successes", "interval"], json!({
+            "version": s(), "samples": int(), "successes": int(), "estimate": {"type": ["number", "null"]},
+            "interval": {"type": "array", "items": num(), "minItems": 2, "maxItems": 2},
+        }))),
+        "decision": {"type": ["object", "null"]}, "createdAtMs": int(),
+    }))
+}
+
 pub fn components() -> Value {
     json!({
         "Error": obj(&["error"], json!({"error": obj(&["code", "message"], json!({
@@ -375,6 +396,60 @@ pub fn doc(route: Route) -> Doc {
                 "data": arr(obj(&["id", "object"], json!({"id": s(), "object": {"const": "model"}, "owned_by": s()}))),
             }))),
         ),
+        R::PromptsAdminList => Doc::new(
+            "An agent's prompt versions: the policy's baseline first, then the stored ones",
+            None,
+            ok(obj(&["agentId", "active", "versions"], json!({
+                "agentId": s(), "active": s(), "versions": arr(prompt_version()),
+            }))),
+        )
+        .err(404, "an agent without a prompt in policy/prompts.yaml"),
+        R::PromptsAdminCreate => Doc::new(
+            "A new draft version (placeholders: {{examples}}, {{locale}})",
+            Some(json!({"type": "object", "additionalProperties": false, "required": ["text"], "properties": {
+                "text": s(), "version": s(), "note": s(),
+            }})),
+            (201, prompt_version()),
+        )
+        .err(400, "a text that does not render, a bad version name or an unknown field")
+        .err(404, "an agent without a prompt")
+        .err(409, "the version name is taken"),
+        R::PromptsAdminActivate => Doc::new(
+            "Make a version the one the agent runs",
+            None,
+            ok(obj(&["agentId", "active", "version"], json!({"agentId": s(), "active": s(), "version": prompt_version()}))),
+        )
+        .err(404, "an unknown agent or version"),
+        R::ExperimentsAdminList => Doc::new(
+            "Experiments, newest first (`agentId` filters)",
+            None,
+            ok(obj(&["experiments"], json!({"experiments": arr(experiment())}))),
+        )
+        .err(404, "an unknown agent"),
+        R::ExperimentsAdminCreate => Doc::new(
+            "Start an A/B/n test of prompt versions (sticky per session)",
+            Some(json!({"type": "object", "additionalProperties": false, "required": ["agentId", "arms"], "properties": {
+                "agentId": s(), "arms": {"type": "array", "minItems": 2, "maxItems": 5, "items": s()},
+                "metric": {"type": "string", "description": "`score` or `signal:<signal of policy/learning.yaml>`"},
+                "minPerArm": int(), "alpha": num(), "tunedForPerArm": int(),
+            }})),
+            (201, experiment()),
+        )
+        .err(400, "fewer than 2 or more than 5 arms, an unknown version, metric or field")
+        .err(409, "an experiment already runs for the agent"),
+        R::ExperimentsAdminGet => Doc::new(
+            "One experiment: arms with samples, estimate and interval; the decision and its evidence",
+            None,
+            ok(experiment()),
+        )
+        .err(404, "no such experiment"),
+        R::ExperimentsAdminStop => Doc::new(
+            "End a running experiment without a winner",
+            None,
+            ok(experiment()),
+        )
+        .err(404, "no such experiment")
+        .err(409, "the experiment is not running"),
         #[allow(unreachable_patterns)] // routes added to the policy after this table
         _ => Doc::undocumented(),
     }
