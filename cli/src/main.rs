@@ -1,5 +1,6 @@
 //! `sf`: the San Francisco operator CLI.
 
+mod admin;
 mod approvals_cmd;
 mod catalogue;
 mod config;
@@ -16,7 +17,9 @@ mod out;
 mod policy_cmd;
 mod policy_schema;
 mod report_cmd;
+mod routing_cmd;
 mod serve_cmd;
+mod tenant_cmd;
 mod wrangler;
 
 use clap::{Parser, Subcommand};
@@ -73,6 +76,12 @@ enum Command {
     /// Environments: validate one (variables, secrets, bindings, crons, routing, .sf.json).
     #[command(subcommand)]
     Env(env_cmd::EnvCommand),
+    /// Tenants over the admin API: create, update, list.
+    #[command(subcommand)]
+    Tenant(tenant_cmd::TenantCommand),
+    /// Routing by tier: send a test completion through a tier's route.
+    #[command(subcommand)]
+    Routing(routing_cmd::RoutingCommand),
 }
 
 fn main() {
@@ -89,6 +98,8 @@ fn main() {
         Command::Jobs(c) => jobs_cmd::run(c),
         Command::Openapi(a) => openapi_cmd::run(a),
         Command::Env(c) => env_cmd::run(c),
+        Command::Tenant(c) => tenant_cmd::run(c),
+        Command::Routing(c) => routing_cmd::run(c),
     };
     std::process::exit(code);
 }
