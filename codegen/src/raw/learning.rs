@@ -19,6 +19,7 @@ pub struct LearningFile {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ExampleBankRaw {
     pub k: S<i64>,
