@@ -121,7 +121,10 @@ fn deploy(a: &DeployArgs) -> Result<Output, Fail> {
             ),
         ));
     }
-    let w = Wrangler::find(&root, a.wrangler.as_deref())?;
+    let mut w = Wrangler::find(&root, a.wrangler.as_deref())?;
+    w.account = crate::config::load(a.common.config.as_deref(), env)?
+        .str("accountId")
+        .map(str::to_owned);
     let (env_args, worker) = wrangler_env(&root, env)?;
     let with_env = |base: &[&str]| -> Vec<String> {
         base.iter()

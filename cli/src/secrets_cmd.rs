@@ -166,7 +166,10 @@ fn sync(a: &SyncArgs) -> Result<Output, Fail> {
         .collect();
     let (env_args, worker) = wrangler_env(&root, env)?;
     if !a.dry_run {
-        let w = Wrangler::find(&root, a.wrangler.as_deref())?;
+        let mut w = Wrangler::find(&root, a.wrangler.as_deref())?;
+        w.account = config::load(a.common.config.as_deref(), env)?
+            .str("accountId")
+            .map(str::to_owned);
         let file = std::env::temp_dir().join(format!("sf-secrets-{}.json", std::process::id()));
         write_private(&file, &Value::Object(secrets).to_string())?;
         let file_s = file.display().to_string();

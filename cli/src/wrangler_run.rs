@@ -13,6 +13,8 @@ use crate::out::Fail;
 pub struct Wrangler {
     pub exe: PathBuf,
     pub root: PathBuf,
+    /// `accountId` of .sf.json, passed as CLOUDFLARE_ACCOUNT_ID unless that is set.
+    pub account: Option<String>,
 }
 
 /// One wrangler run: its exit status, the output file's events, its stderr.
@@ -38,6 +40,7 @@ impl Wrangler {
         Ok(Self {
             exe,
             root: root.to_path_buf(),
+            account: None,
         })
     }
 
@@ -60,14 +63,17 @@ impl Wrangler {
             .env("WRANGLER_OUTPUT_FILE_PATH", &out_file)
             .env("WRANGLER_SEND_METRICS", "false")
             .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-            .env("CI", "true")
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .env("CI", "true");
+        if let (Some(a), None) = (&self.account, std::env::var_os("CLOUDFLARE_ACCOUNT_ID")) {
+            c.env("CLOUDFLARE_ACCOUNT_ID", a);
+        }
+        c.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         let mut child = c.spawn().map_err(|e| {
             Fail::external(
                 "WRANGLER_FAILED",

@@ -10,6 +10,7 @@ use sf_server::ephemeral::EphemeralServer;
 
 const STUB: &str = r#"#!/usr/bin/env bash
 echo "$*" >> "$STUB_LOG"
+[ -n "$CLOUDFLARE_ACCOUNT_ID" ] && echo "account $CLOUDFLARE_ACCOUNT_ID" >> "$STUB_LOG"
 case "$*" in
   *"$STUB_FAIL"*) if [ -n "$STUB_FAIL" ]; then
       if [ -n "$STUB_AUTH" ]; then echo "✘ [ERROR] Authentication error [code: 10000]" >&2; else echo "✘ [ERROR] something broke" >&2; fi
@@ -74,8 +75,13 @@ fn secrets_sync_sends_declared_secrets_only_and_never_prints_them() {
         ".dev.vars.prod",
         "AI_GRANT_HMAC_SECRET=g-secret-value\nPARIS_DEV_JWT=b-secret-value\n",
     );
+    d.write(
+        ".sf.json",
+        r#"{"accountId": "0123456789abcdef0123456789abcdef"}"#,
+    );
     let r = sf(&d, &["secrets", "sync", "--env", "production"], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::remove_file(d.path().join(".sf.json")).unwrap_or_default();
     let v = r.json();
     assert_eq!(
         v["synced"],

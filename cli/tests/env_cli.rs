@@ -221,12 +221,23 @@ fn an_unknown_environment_is_a_validation_error() {
 }
 
 #[test]
-fn help_has_examples() {
-    let r = sf(&repo(), &["env", "validate", "--help"], &[]);
-    assert_eq!(r.code, 0);
-    assert!(
-        r.stdout.contains("Examples:") && r.stdout.contains("Exit codes"),
-        "{}",
-        r.stdout
-    );
+fn help_has_examples_on_every_operations_command() {
+    for cmd in [
+        &["env", "validate"][..],
+        &["tenant", "create"],
+        &["tenant", "update"],
+        &["tenant", "list"],
+        &["routing", "test"],
+        &["secrets", "sync"],
+        &["deploy"],
+        &["openapi"],
+        &["policy", "schema"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let r = sf(&repo(), &args, &[]);
+        assert_eq!(r.code, 0, "{cmd:?}");
+        assert!(r.stdout.contains("Examples:"), "{cmd:?}: {}", r.stdout);
+        assert!(r.stdout.contains("--format"), "{cmd:?}: {}", r.stdout);
+    }
 }
