@@ -1,9 +1,11 @@
 //! `sf`: the San Francisco operator CLI.
 
+mod admin;
 mod approvals_cmd;
 mod catalogue;
 mod config;
 mod conformance_cmd;
+mod deploy_cmd;
 mod dev_secrets;
 mod env_cmd;
 mod eval_cmd;
@@ -16,8 +18,12 @@ mod out;
 mod policy_cmd;
 mod policy_schema;
 mod report_cmd;
+mod routing_cmd;
+mod secrets_cmd;
 mod serve_cmd;
+mod tenant_cmd;
 mod wrangler;
+mod wrangler_run;
 
 use clap::{Parser, Subcommand};
 
@@ -73,6 +79,17 @@ enum Command {
     /// Environments: validate one (variables, secrets, bindings, crons, routing, .sf.json).
     #[command(subcommand)]
     Env(env_cmd::EnvCommand),
+    /// Tenants over the admin API: create, update, list.
+    #[command(subcommand)]
+    Tenant(tenant_cmd::TenantCommand),
+    /// Routing by tier: send a test completion through a tier's route.
+    #[command(subcommand)]
+    Routing(routing_cmd::RoutingCommand),
+    /// Secrets to Cloudflare: sync a KEY=VALUE file (wrangler secret bulk).
+    #[command(subcommand)]
+    Secrets(secrets_cmd::SecretsCommand),
+    /// Validate, build, size-check, migrate, deploy and probe the Worker (wrangler from node_modules).
+    Deploy(deploy_cmd::DeployArgs),
 }
 
 fn main() {
@@ -89,6 +106,10 @@ fn main() {
         Command::Jobs(c) => jobs_cmd::run(c),
         Command::Openapi(a) => openapi_cmd::run(a),
         Command::Env(c) => env_cmd::run(c),
+        Command::Tenant(c) => tenant_cmd::run(c),
+        Command::Routing(c) => routing_cmd::run(c),
+        Command::Secrets(c) => secrets_cmd::run(c),
+        Command::Deploy(a) => deploy_cmd::run(a),
     };
     std::process::exit(code);
 }

@@ -50,7 +50,6 @@ pub struct Fail {
     pub details: Option<Box<Value>>,
 }
 
-#[allow(dead_code)] // `auth`, `external`: the admin commands (tenant, routing) land next
 impl Fail {
     pub fn validation(
         code: &'static str,
@@ -83,11 +82,6 @@ impl Fail {
             details: None,
         }
     }
-    pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(Box::new(details));
-        self
-    }
-
     pub fn to_json(&self) -> Value {
         let mut e = json!({"code": self.code, "message": self.message, "hint": self.hint});
         if let (Some(d), Some(m)) = (&self.details, e.as_object_mut()) {
