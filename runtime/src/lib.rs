@@ -14,6 +14,7 @@ pub mod execute;
 pub mod gateway;
 pub mod jobs;
 pub mod pages;
+pub mod ratelimit;
 pub mod routes;
 
 pub use gateway::Gateway;
