@@ -5,6 +5,8 @@
 #   2. tests                 cargo test: unit, property, trybuild (policy compile-fail
 #                            cases), provider transcripts, native-host integration,
 #                            the black-box conformance suite against the native host
+#   2a. generated docs       docs/openapi.json (openapi-spec-validator) and docs/schemas (jsonschema,
+#                            every policy file against its schema), validators from PyPI
 #   2b. OpenAI client        the official `openai` package (PyPI) against `sf serve`'s
 #                            /v1/chat/completions with a tenant key (scripts/e2e-openai-client.sh)
 #   3. real model            SmolLM2 (PyPI) as the `local` provider through `sf serve`
@@ -34,6 +36,7 @@ layer() { # layer NAME CMD...
 layer "format" cargo fmt --all -- --check
 layer "clippy" cargo clippy --all-targets --locked -- -D warnings
 layer "cargo test" cargo test --locked
+layer "generated docs (OpenAPI, policy schemas)" bash scripts/validate-docs.sh
 layer "openai Python client through sf serve" bash -c "cargo build --locked -q -p sf-cli && bash scripts/e2e-openai-client.sh target/debug/sf"
 if [ -z "${SF_SKIP_LLM:-}" ]; then
     layer "real model (SmolLM2) through sf serve" bash -c "cargo build --locked -q -p sf-cli && bash scripts/e2e-local-llm.sh target/debug/sf"
