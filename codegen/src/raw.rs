@@ -258,6 +258,7 @@ pub struct EndpointsFile {
 
 /// One `rateLimits` entry: a group of routes sharing a per-client limit.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RateLimit {
     pub id: S<String>,
