@@ -199,3 +199,39 @@ fn failure(method: &reqwest::Method, url: &str, a: &Answer) -> Fail {
         ),
     }
 }
+
+/// `GET url` without credentials (the deploy probe): status and JSON body.
+pub fn get_json(url: &str, timeout: Duration) -> Result<(u16, Value), Fail> {
+    let unreachable = |why: String| {
+        Fail::external(
+            "UNREACHABLE",
+            format!("GET {url}: {why}"),
+            "check the deployed URL (--url) and that the Worker is up",
+        )
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| unreachable(e.to_string()))?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .build()
+        .map_err(|e| unreachable(e.to_string()))?;
+    rt.block_on(async {
+        let r = client.get(url).send().await?;
+        let status = r.status().as_u16();
+        let bytes = r.bytes().await?;
+        Ok::<_, reqwest::Error>((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
+    })
+    .map_err(|e| {
+        unreachable(if e.is_timeout() {
+            "timed out".into()
+        } else {
+            "cannot connect".into()
+        })
+    })
+}

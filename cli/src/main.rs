@@ -5,6 +5,7 @@ mod approvals_cmd;
 mod catalogue;
 mod config;
 mod conformance_cmd;
+mod deploy_cmd;
 mod dev_secrets;
 mod env_cmd;
 mod eval_cmd;
@@ -18,9 +19,11 @@ mod policy_cmd;
 mod policy_schema;
 mod report_cmd;
 mod routing_cmd;
+mod secrets_cmd;
 mod serve_cmd;
 mod tenant_cmd;
 mod wrangler;
+mod wrangler_run;
 
 use clap::{Parser, Subcommand};
 
@@ -82,6 +85,11 @@ enum Command {
     /// Routing by tier: send a test completion through a tier's route.
     #[command(subcommand)]
     Routing(routing_cmd::RoutingCommand),
+    /// Secrets to Cloudflare: sync a KEY=VALUE file (wrangler secret bulk).
+    #[command(subcommand)]
+    Secrets(secrets_cmd::SecretsCommand),
+    /// Validate, build, size-check, migrate, deploy and probe the Worker (wrangler from node_modules).
+    Deploy(deploy_cmd::DeployArgs),
 }
 
 fn main() {
@@ -100,6 +108,8 @@ fn main() {
         Command::Env(c) => env_cmd::run(c),
         Command::Tenant(c) => tenant_cmd::run(c),
         Command::Routing(c) => routing_cmd::run(c),
+        Command::Secrets(c) => secrets_cmd::run(c),
+        Command::Deploy(a) => deploy_cmd::run(a),
     };
     std::process::exit(code);
 }

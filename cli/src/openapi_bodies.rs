@@ -297,6 +297,52 @@ pub fn doc(route: Route) -> Doc {
             None,
             ok(json!({"type": "object"})),
         ),
+        R::LearningReviewList => Doc::new(
+            "The review queue, newest first (query: agentId?, status=unreviewed|good|bad|golden|all, limit 1-50, cursor)",
+            None,
+            ok(obj(&["items", "nextCursor", "total"], json!({
+                "items": arr(obj(
+                    &["requestId", "agentId", "sessionId", "occurredAtMs", "widgetType", "promptVersion",
+                      "input", "output", "ops", "outcomes", "score", "label", "note"],
+                    json!({
+                        "requestId": s(), "agentId": s(), "sessionId": {"type": ["string", "null"]},
+                        "occurredAtMs": int(), "widgetType": {"type": ["string", "null"]},
+                        "promptVersion": {"type": ["string", "null"]},
+                        "input": {"description": "the raw log's input; null once the raw log is gone"},
+                        "output": {"description": "the raw log's result; null once the raw log is gone"},
+                        "ops": {"type": ["array", "null"]},
+                        "outcomes": arr(s()), "score": {"type": ["number", "null"]},
+                        "label": {"type": ["string", "null"], "enum": ["good", "bad", "golden", null]},
+                        "note": {"type": ["string", "null"]},
+                    }),
+                )),
+                "nextCursor": {"type": ["string", "null"]},
+                "total": int(),
+            }))),
+        )
+        .err(400, "an unknown agent or status, a limit outside 1-50 or a bad cursor (with issues)"),
+        R::LearningReviewLabel => Doc::new(
+            "Label an interaction good, bad or golden (the last label wins)",
+            Some(obj(&["label"], json!({
+                "label": {"type": "string", "enum": ["good", "bad", "golden"]},
+                "note": {"type": ["string", "null"], "maxLength": 2000},
+            }))),
+            ok(obj(&["requestId", "label", "note", "labeledAtMs"], json!({
+                "requestId": s(), "label": s(), "note": {"type": ["string", "null"]}, "labeledAtMs": int(),
+            }))),
+        )
+        .err(400, "a label other than good, bad, golden or a bad note (with issues)")
+        .err(404, "no interaction with that requestId"),
+        R::JobsRun => Doc::new(
+            "Run a job of policy/jobs.yaml now",
+            None,
+            ok(obj(&["job", "ok", "report"], json!({
+                "job": s(), "ok": {"const": true},
+                "report": obj(&["summary"], json!({"summary": s()})),
+            }))),
+        )
+        .err(404, "no such job (`sf jobs list`)")
+        .err(500, "the job failed"),
         R::TenantsAdminCreate => Doc::new(
             "Create a tenant; its first key is shown once",
             Some(json!({"type": "object", "additionalProperties": false, "required": ["slug", "platform"], "properties": {

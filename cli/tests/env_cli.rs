@@ -47,7 +47,7 @@ fn local_is_ready_with_the_two_secrets_and_never_prints_them() {
 #[test]
 fn prod_lists_every_problem_with_a_fix_and_exits_1() {
     let d = Scratch::new("env-prod");
-    d.write("wrangler.toml", &shipped_wrangler().replace("crons = [\"0 2 * * *\", \"0 * * * *\"]\n\n# ------------------------------------------------------------------ local", "crons = [\"0 3 * * *\"]\n\n# ------------------------------------------------------------------ local"));
+    d.write("wrangler.toml", &shipped_wrangler().replace("crons = [\"0 2 * * *\", \"0 * * * *\", \"0 3 * * *\"]\n\n# ------------------------------------------------------------------ local", "crons = [\"0 4 * * *\"]\n\n# ------------------------------------------------------------------ local"));
     d.write(
         ".sf.json",
         r#"{"workerName": "sanfrancisco", "kvNamespaceId": "0123456789abcdef0123456789abcdef"}"#,
@@ -109,7 +109,7 @@ fn prod_lists_every_problem_with_a_fix_and_exits_1() {
 fn dev_cron_and_binding_drift_is_named() {
     let d = Scratch::new("env-dev");
     let w = deployable_wrangler()
-        .replace("crons = [\"0 2 * * *\", \"0 * * * *\"]\n\n# ------------------------------------------------------------------ local", "crons = [\"0 3 * * *\"]\n\n# ------------------------------------------------------------------ local")
+        .replace("crons = [\"0 2 * * *\", \"0 * * * *\", \"0 3 * * *\"]\n\n# ------------------------------------------------------------------ local", "crons = [\"0 4 * * *\"]\n\n# ------------------------------------------------------------------ local")
         .replacen("[[r2_buckets]]\nbinding = \"SF_R2\"", "[[r2_buckets]]\nbinding = \"SF_LOGS\"", 1)
         .replacen("id = \"00000000000000000000000000000001\"", "id = \"7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d\"", 1)
         .replacen("database_id = \"00000000-0000-4000-8000-000000000001\"", "database_id = \"1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e\"", 1)
@@ -136,7 +136,8 @@ fn dev_cron_and_binding_drift_is_named() {
             "bindings SF_R2: the top level of wrangler.toml declares no r2_buckets binding `SF_R2` (the Worker opens it)",
             "crons 0 * * * *: policy/jobs.yaml schedules \"0 * * * *\" but the top level of wrangler.toml has no such trigger",
             "crons 0 2 * * *: policy/jobs.yaml schedules \"0 2 * * *\" but the top level of wrangler.toml has no such trigger",
-            "crons 0 3 * * *: the top level of wrangler.toml triggers \"0 3 * * *\", which policy/jobs.yaml does not schedule (nothing would run)",
+            "crons 0 3 * * *: policy/jobs.yaml schedules \"0 3 * * *\" but the top level of wrangler.toml has no such trigger",
+            "crons 0 4 * * *: the top level of wrangler.toml triggers \"0 4 * * *\", which policy/jobs.yaml does not schedule (nothing would run)",
         ],
         "{}",
         r.stdout
@@ -220,12 +221,23 @@ fn an_unknown_environment_is_a_validation_error() {
 }
 
 #[test]
-fn help_has_examples() {
-    let r = sf(&repo(), &["env", "validate", "--help"], &[]);
-    assert_eq!(r.code, 0);
-    assert!(
-        r.stdout.contains("Examples:") && r.stdout.contains("Exit codes"),
-        "{}",
-        r.stdout
-    );
+fn help_has_examples_on_every_operations_command() {
+    for cmd in [
+        &["env", "validate"][..],
+        &["tenant", "create"],
+        &["tenant", "update"],
+        &["tenant", "list"],
+        &["routing", "test"],
+        &["secrets", "sync"],
+        &["deploy"],
+        &["openapi"],
+        &["policy", "schema"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let r = sf(&repo(), &args, &[]);
+        assert_eq!(r.code, 0, "{cmd:?}");
+        assert!(r.stdout.contains("Examples:"), "{cmd:?}: {}", r.stdout);
+        assert!(r.stdout.contains("--format"), "{cmd:?}: {}", r.stdout);
+    }
 }

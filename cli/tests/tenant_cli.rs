@@ -254,11 +254,7 @@ fn routing_test_reports_model_provider_tokens_and_fallback() {
             .lines()
             .map(|l| {
                 // the latency column varies
-                let cells: Vec<&str> = l
-                    .split("  ")
-                    .map(str::trim)
-                    .filter(|c| !c.is_empty())
-                    .collect();
+                let cells: Vec<&str> = l.split_whitespace().collect();
                 if cells.len() == 6 && cells[0] == "premium" {
                     format!(
                         "{} {} {} {} <ms> {}",

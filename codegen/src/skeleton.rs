@@ -261,6 +261,7 @@ fn repair(p: &mut Policy) {
     approvals::repair(p);
     let na = p.agents.len();
     p.learning.scoring.retain(|s| s.agent < na);
+    p.learning.banks.retain(|b| b.agent < na);
     p.learning.criteria.resize(CRITERIA.len(), 0.0);
     tenancy::repair(p);
     p.minibob.resize(p.stages.len(), None);

@@ -67,10 +67,10 @@ fn unknown_field_suggests_the_right_one() {
 
 #[test]
 fn duplicate_agent_id() {
-    // The other errors are the budgets row, the prompt and the scoring of the agent that lost its id.
+    // The other errors are the budgets row, the prompt, the scoring and the example bank of the agent that lost its id.
     expect(
         "duplicate_agent_id",
-        4,
+        5,
         "agents.yaml",
         33,
         9,
@@ -409,7 +409,7 @@ fn cron_naming_an_undeclared_job() {
         "cron_undeclared_job",
         1,
         "policy/jobs.yaml",
-        18,
+        25,
         31,
         "unknown job `retension`",
         "did you mean `retention`?",
@@ -422,10 +422,10 @@ fn duplicate_var() {
         "duplicate_var",
         1,
         "policy/vars.yaml",
-        202,
+        207,
         11,
         "duplicate variable `SF_SELFTEST`",
-        "already declared at policy/vars.yaml:198:11",
+        "already declared at policy/vars.yaml:203:11",
     );
 }
 
@@ -435,7 +435,7 @@ fn cron_field_out_of_range() {
         "invalid_cron",
         1,
         "policy/jobs.yaml",
-        18,
+        25,
         13,
         "invalid cron expression `0 25 * * *`: hour `25`: 25 is outside 0-23",
         "minute (0-59) hour (0-23)",
@@ -500,7 +500,7 @@ fn secret_with_default() {
         "secret_with_default",
         1,
         "policy/vars.yaml",
-        104,
+        109,
         14,
         "secret `GROQ_API_KEY` has a default",
         "remove `default`",

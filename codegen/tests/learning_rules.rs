@@ -81,6 +81,50 @@ fn each_learning_rule() {
         "rescoreDays: 365",
         "rescoreDays must be from 1 to 90, not 365",
     );
+    // Example banks: k >= 1, a positive token budget, a minimum score in [0, 1].
+    fails(
+        "sdr.copilot: { k: 3,",
+        "sdr.copilot: { k: 0,",
+        "the example bank of `sdr.copilot` must keep k from 1 to 50 examples, not 0",
+    );
+    fails(
+        "tokenBudget: 800,",
+        "tokenBudget: 0,",
+        "the token budget of the example bank of `sdr.copilot` must be from 1 to 100000, not 0",
+    );
+    fails(
+        "tokenBudget: 800, minScore: 0.6",
+        "tokenBudget: 800, minScore: 1.5",
+        "the minScore of the example bank of `sdr.copilot` must be in [0, 1], not 1.5",
+    );
+}
+
+#[test]
+fn the_helpful_signal_and_the_banks_compile() {
+    let g = with(
+        "sdr.copilot: { continued: 0.3, clicked: 0.3, converted: 0.4 }",
+        "sdr.copilot: { continued: 0.3, helpful: 0.3, converted: 0.4 }",
+    )
+    .expect("helpful is a signal");
+    let s = g
+        .policy
+        .learning
+        .scoring
+        .iter()
+        .find(|s| s.weights.len() == 3)
+        .expect("sdr.copilot");
+    let helpful = sf_codegen::model::SIGNALS
+        .iter()
+        .position(|s| s.0 == "helpful");
+    assert!(s.weights.iter().any(|(i, _)| Some(*i) == helpful));
+    let banks = &g.policy.learning.banks;
+    assert_eq!(
+        banks
+            .iter()
+            .map(|b| (b.k, b.token_budget))
+            .collect::<Vec<_>>(),
+        [(3, 1500), (3, 1500), (3, 800)]
+    );
 }
 
 fn case(name: &str) -> std::path::PathBuf {
@@ -114,7 +158,7 @@ fn learning_unknown_signal() {
         "learning_unknown_signal",
         1,
         "policy/learning.yaml",
-        25,
+        35,
         43,
         "unknown signal `continud`",
         "did you mean `continued`?",
@@ -126,7 +170,7 @@ fn learning_weight_out_of_range() {
         "learning_weight_out_of_range",
         1,
         "policy/learning.yaml",
-        27,
+        37,
         48,
         "the weight of `kept` must be in [0, 1], not 1.5",
         "weighted share",
@@ -138,10 +182,22 @@ fn learning_weights_not_one() {
         "learning_weights_not_one",
         1,
         "policy/learning.yaml",
-        29,
+        39,
         16,
         "the weights of agent `sdr.copilot` sum to 1.1, not 1",
         "add up to 1",
+    );
+}
+#[test]
+fn learning_bank_unknown_agent() {
+    expect(
+        "learning_bank_unknown_agent",
+        1,
+        "policy/learning.yaml",
+        50,
+        3,
+        "unknown agent `sdr.copilott`",
+        "did you mean `sdr.copilot`?",
     );
 }
 #[test]
@@ -150,7 +206,7 @@ fn learning_unknown_agent() {
         "learning_unknown_agent",
         1,
         "policy/learning.yaml",
-        29,
+        39,
         3,
         "unknown agent `sdr.copilott`",
         "did you mean `sdr.copilot`?",

@@ -20,6 +20,7 @@ pub mod assert;
 pub mod http;
 pub mod l10n;
 pub mod learning;
+pub mod learning_review;
 pub mod mock;
 pub mod personalization;
 pub mod tenants;
@@ -513,6 +514,9 @@ pub fn run(cfg: &Config<'_>) -> Report {
                 report.record(name, case());
             }
             for (name, case) in learning::cases(&cfg.base_url) {
+                report.record(name, case());
+            }
+            for (name, case) in learning_review::cases(&cfg.base_url, &cfg.secret, cfg.mock) {
                 report.record(name, case());
             }
             for (name, case) in tenants::cases(&cfg.base_url, cfg.mock) {

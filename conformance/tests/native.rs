@@ -55,6 +55,8 @@ fn native_host_passes_the_conformance_suite() {
         "approvals model timeout leaves the task pending",
         "approvals human decision through the admin routes",
         "learning metrics on the admin scheme",
+        "learning review queue: list, conversion re-score, labels, 404",
+        "learning jobs run now: the example bank holds the golden interaction, not the bad one",
         "tenants admin create, list, update",
         "tenants keys: add with expiry, revoke",
         "tenants chat completions and models with a tenant key",

@@ -99,7 +99,16 @@ impl<'a, H: Host> QueueConsumers for Consumers<'a, H> {
         let o = outcome::validate(payload).map_err(|e| ConsumeError::Reject(e.message))?;
         outcome::persist(self.0.host().sql(), &o)
             .await
-            .map_err(|e| ConsumeError::Retry(e.message))
+            .map_err(|e| ConsumeError::Retry(e.message))?;
+        // Already off the request path: the follow-up runs here; a failure is
+        // logged (the hourly score-interactions sweeps the marks again).
+        if let Err(e) = sf_records::conversion::on_outcome(self.0.host(), &o).await {
+            sf_core::sf_log!(
+                "consumer: follow-up of outcome {} failed: {e}",
+                o.request_id
+            );
+        }
+        Ok(())
     }
 
     async fn preview_enqueue(&self, m: Message<'a>) -> Self::Out {

@@ -125,7 +125,16 @@ impl<H: Host> Gateway<H> {
 
     /// Runs one job now, whatever the schedule (operators: `sf`, the hosts).
     /// A name comes in through `policy::Job::from_name`.
-    pub async fn run_job(self: &Rc<Self>, job: sf_core::policy::Job) -> crate::jobs::JobResult {
+    /// Answers the job's one-line summary.
+    pub async fn run_job(self: &Rc<Self>, job: sf_core::policy::Job) -> Result<String, String> {
+        crate::jobs::run(self, job).await.map(|d| d.summary)
+    }
+
+    /// Runs one job now and answers its report (`POST /admin/v1/jobs/{job}/run`).
+    pub async fn run_job_report(
+        self: &Rc<Self>,
+        job: sf_core::policy::Job,
+    ) -> crate::jobs::JobResult {
         crate::jobs::run(self, job).await
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use sf_core::error::{ApiError, ErrorCode};
 use sf_core::http::{decode_param, json_response, RouteCtx, RouteOut};
-use sf_core::policy::RouteHandlers;
+use sf_core::policy::{Job, RouteHandlers};
 use sf_core::ports::{Clock, Host, Kv};
 use sf_personalization::record::Kind;
 
@@ -52,6 +52,36 @@ async fn job_status<H: Host>(gw: &Gateway<H>, kind: &str, cx: RouteCtx) -> Out {
     Ok(json_response(200, &body))
 }
 
+/// `POST /admin/v1/jobs/{job}/run`: runs a declared job now →
+/// `{"job","ok":true,"report":{...,"summary"}}`; an unknown job is a 404, a
+/// failed run a 500 with the job's error.
+async fn jobs_run<H: Host>(gw: &Rc<Gateway<H>>, cx: RouteCtx) -> Out {
+    let name = cx
+        .param
+        .as_deref()
+        .and_then(decode_param)
+        .unwrap_or_default();
+    let job = Job::from_name(&name).ok_or_else(|| {
+        let known: Vec<&str> = Job::ALL.iter().map(|j| j.name()).collect();
+        ApiError::new(
+            404,
+            ErrorCode::BadRequest,
+            format!(
+                "Unknown job {name:?}: `sf jobs list` shows the jobs of policy/jobs.yaml ({})",
+                known.join(", ")
+            ),
+        )
+    })?;
+    let done = gw
+        .run_job_report(job)
+        .await
+        .map_err(|e| ApiError::provider(500, "sanfrancisco", format!("Job {job} failed: {e}")))?;
+    Ok(json_response(
+        200,
+        &json!({ "job": job.name(), "ok": true, "report": done.report }),
+    ))
+}
+
 impl<H: Host> RouteHandlers for Handlers<'_, H> {
     type Ctx = RouteCtx;
     type Out = Out;
@@ -67,7 +97,7 @@ impl<H: Host> RouteHandlers for Handlers<'_, H> {
         crate::execute::handle(self.0, cx).await
     }
     async fn outcome(&self, cx: RouteCtx) -> Out {
-        sf_records::outcome::handle(self.0.host(), cx).await
+        sf_records::outcome::handle(self.0.isolate(), cx).await
     }
     async fn personalization_preview(&self, cx: RouteCtx) -> Out {
         let iso = self.0.isolate();
@@ -121,6 +151,16 @@ impl<H: Host> RouteHandlers for Handlers<'_, H> {
     }
     async fn learning_metrics(&self, cx: RouteCtx) -> Out {
         sf_records::metrics::route(self.0.host(), cx).await
+    }
+    async fn learning_review_list(&self, cx: RouteCtx) -> Out {
+        let env = self.0.environment_name().unwrap_or("unknown");
+        sf_records::review::list_route(self.0.host(), env, cx).await
+    }
+    async fn learning_review_label(&self, cx: RouteCtx) -> Out {
+        sf_records::review::label_route(self.0.host(), cx).await
+    }
+    async fn jobs_run(&self, cx: RouteCtx) -> Out {
+        jobs_run(self.0, cx).await
     }
     async fn tenants_admin_create(&self, cx: RouteCtx) -> Out {
         sf_tenants::admin::create_route(self.0.host(), cx).await

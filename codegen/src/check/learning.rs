@@ -11,6 +11,9 @@ use crate::raw::{LearningFile, S};
 const SUM_TOLERANCE: f64 = 1e-9;
 const MAX_CONTINUED_MINUTES: i64 = 24 * 60;
 const MAX_RESCORE_DAYS: i64 = 90;
+/// Bounds of an example bank: examples per widget type, and tokens.
+const MAX_BANK_K: i64 = 50;
+const MAX_BANK_TOKENS: i64 = 100_000;
 
 pub(super) fn check(ck: &mut Ck, l: &LearningFile, ag: &Agents) -> Learning {
     let f = load::LEARNING;
@@ -96,7 +99,71 @@ pub(super) fn check(ck: &mut Ck, l: &LearningFile, ag: &Agents) -> Learning {
         }
     }
     criteria(ck, &l.criteria, &mut out);
+    banks(ck, l, ag, &mut out);
     out
+}
+
+fn banks(ck: &mut Ck, l: &LearningFile, ag: &Agents, out: &mut Learning) {
+    let f = load::LEARNING;
+    for (agent, bank) in &l.example_banks.value.0 {
+        // Rule: an example bank names a declared agent (by its canonical id); one bank per agent
+        // (a second one is a duplicate YAML key).
+        let a = ag
+            .agent_ns
+            .resolve(ck, f, agent)
+            .and_then(|_| ag.agent_defs.iter().position(|d| d.name == agent.value));
+        let b = &bank.value;
+        // Rule: a bank keeps k >= 1 examples per widget type (at most MAX_BANK_K).
+        let k_ok = (1..=MAX_BANK_K).contains(&b.k.value);
+        if !k_ok {
+            ck.err(
+                f,
+                b.k.referenced,
+                format!(
+                    "the example bank of `{}` must keep k from 1 to {MAX_BANK_K} examples, not {}",
+                    agent.value, b.k.value
+                ),
+                Some(
+                    "k is how many of the best-scored interactions per widget type become examples"
+                        .into(),
+                ),
+            );
+        }
+        // Rule: a bank's token budget is positive (at most MAX_BANK_TOKENS).
+        let budget_ok = (1..=MAX_BANK_TOKENS).contains(&b.token_budget.value);
+        if !budget_ok {
+            ck.err(
+                f,
+                b.token_budget.referenced,
+                format!(
+                    "the token budget of the example bank of `{}` must be from 1 to {MAX_BANK_TOKENS}, not {}",
+                    agent.value, b.token_budget.value
+                ),
+                Some("the few-shot examples of a prompt stay within this many tokens (characters / 4)".into()),
+            );
+        }
+        // Rule: a bank's minimum score is a score, in [0, 1].
+        let min_ok = b.min_score.value.is_finite() && (0.0..=1.0).contains(&b.min_score.value);
+        if !min_ok {
+            ck.err(
+                f,
+                b.min_score.referenced,
+                format!(
+                    "the minScore of the example bank of `{}` must be in [0, 1], not {}",
+                    agent.value, b.min_score.value
+                ),
+                Some("scores are weighted shares of signals, from 0 to 1".into()),
+            );
+        }
+        if let (Some(agent), true, true, true) = (a, k_ok, budget_ok, min_ok) {
+            out.banks.push(BankDef {
+                agent,
+                k: b.k.value as u32,
+                token_budget: b.token_budget.value as u32,
+                min_score: b.min_score.value,
+            });
+        }
+    }
 }
 
 fn criteria(

@@ -46,6 +46,15 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
         });
         quote!(Scoring { agent: Agent::#a, weights: &[ #(#ws),* ] })
     });
+    let nb = l.banks.len();
+    let banks = l.banks.iter().map(|b| {
+        let a = id(p
+            .agents
+            .get(b.agent)
+            .map_or("PolicyDidNotCompile", |a| a.ident.as_str()));
+        let (k, budget, min) = (b.k, b.token_budget, f64_lit(b.min_score));
+        quote!(ExampleBank { agent: Agent::#a, k: #k, token_budget: #budget, min_score: #min })
+    });
     let within = l.continued_within_minutes;
     let rescore = l.rescore_days;
     quote! {
@@ -77,6 +86,29 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
         /// How this agent's interactions are scored, if they are.
         pub fn scoring(self) -> ::core::option::Option<&'static Scoring> {
             SCORING.iter().find(|s| s.agent == self)
+        }
+    }
+
+    /// One agent's example bank (policy/learning.yaml `exampleBanks`), built
+    /// daily by the `update-example-banks` job.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    pub struct ExampleBank {
+        pub agent: Agent,
+        /// Examples kept per widget type (the best by score), golden ones aside.
+        pub k: u32,
+        /// Tokens (characters / 4) the rendered examples of the bank stay within.
+        pub token_budget: u32,
+        /// Lowest score an example chosen by score may have.
+        pub min_score: f64,
+    }
+
+    /// The example banks, in policy order.
+    pub static EXAMPLE_BANKS: [ExampleBank; #nb] = [ #( #banks, )* ];
+
+    impl Agent {
+        /// This agent's example bank, if it has one.
+        pub fn example_bank(self) -> ::core::option::Option<&'static ExampleBank> {
+            EXAMPLE_BANKS.iter().find(|b| b.agent == self)
         }
     }
 

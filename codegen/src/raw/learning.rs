@@ -14,6 +14,17 @@ pub struct LearningFile {
     pub scoring: S<Entries<S<Entries<S<f64>>>>>,
     /// criterion -> its bar.
     pub criteria: S<Entries<S<LearningBar>>>,
+    /// agent id -> its example bank.
+    pub example_banks: S<Entries<S<ExampleBankRaw>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExampleBankRaw {
+    pub k: S<i64>,
+    pub token_budget: S<i64>,
+    pub min_score: S<f64>,
 }
 
 #[derive(Debug, Deserialize)]

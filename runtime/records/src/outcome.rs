@@ -4,6 +4,15 @@
 //! Improvements kept off the wire: the signature is compared in constant time;
 //! Paris' envelope-less body is accepted (the signature covers the raw bytes);
 //! a replayed outcome never overwrites the first one (`INSERT OR IGNORE`).
+//!
+//! The learning loop (issue 11) adds, beside Bob's V1 events, the user
+//! feedback events `feedback_helpful` and `feedback_not_helpful` (the
+//! `helpful` signal of policy/learning.yaml). An outcome for a request id no
+//! interaction has yet is kept as it is and joined by requestId whenever the
+//! interaction is filed. A conversion or payment then marks its session
+//! ([`crate::conversion`]), after the response.
+
+use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
 
@@ -13,9 +22,11 @@ use sf_core::http::parse_json_body;
 use sf_core::http::{json_response, RouteCtx};
 use sf_core::policy::Var;
 use sf_core::ports::{Host, Sql, SqlStatement, SqlValue, Vars};
-use sf_core::{grants, time_fmt};
+use sf_core::{grants, time_fmt, Isolate};
 
-const EVENTS: [&str; 7] = [
+/// Bob's V1 events (CONTRACT.md 2.3), then the user feedback of the learning
+/// loop (issue 11): an extension beside them, nothing else about the route changes.
+pub const EVENTS: [&str; 9] = [
     "signup_started",
     "signup_completed",
     "upgrade_clicked",
@@ -23,6 +34,8 @@ const EVENTS: [&str; 7] = [
     "cta_clicked",
     "ux_keep",
     "ux_undo",
+    "feedback_helpful",
+    "feedback_not_helpful",
 ];
 
 fn invalid() -> ApiError {
@@ -111,7 +124,30 @@ pub async fn persist<S: Sql>(sql: &S, o: &Outcome) -> Result<(), ApiError> {
     .map_err(|_| ApiError::provider(500, "sanfrancisco", "Failed to persist outcome"))
 }
 
-pub async fn handle<H: Host>(host: &H, cx: RouteCtx) -> Result<http::Response<Vec<u8>>, ApiError> {
+/// Runs the business-outcome follow-up of a persisted outcome
+/// ([`crate::conversion::on_outcome`]) after the response, off the request path.
+pub fn defer_follow_up<H: Host>(iso: &Rc<Isolate<H>>, o: Outcome) {
+    if crate::conversion::Mark::of_event(&o.event).is_empty() {
+        return;
+    }
+    let iso2 = Rc::clone(iso);
+    iso.host().defer(Box::pin(async move {
+        if let Err(e) = crate::conversion::on_outcome(iso2.host(), &o).await {
+            // The hourly score-interactions sweeps the marks again.
+            sf_core::sf_log!(
+                "outcome: follow-up of {} for requestId={} failed: {e}",
+                o.event.trim(),
+                o.request_id
+            );
+        }
+    }));
+}
+
+pub async fn handle<H: Host>(
+    iso: &Rc<Isolate<H>>,
+    cx: RouteCtx,
+) -> Result<http::Response<Vec<u8>>, ApiError> {
+    let host = iso.host();
     let sig = cx
         .req
         .headers()
@@ -133,5 +169,6 @@ pub async fn handle<H: Host>(host: &H, cx: RouteCtx) -> Result<http::Response<Ve
     let payload = commands::expect(&body, Command::OutcomeAttach)?;
     let outcome = validate(payload)?;
     persist(host.sql(), &outcome).await?;
+    defer_follow_up(iso, outcome);
     Ok(json_response(200, &json!({ "ok": true })))
 }

@@ -45,8 +45,15 @@ pub fn condition(s: Signal) -> String {
         Signal::Kept => has_outcome(&["ux_keep"]),
         Signal::NotUndone => format!("NOT {}", has_outcome(&["ux_undo"])),
         Signal::Clicked => has_outcome(&["cta_clicked", "upgrade_clicked"]),
-        Signal::Converted => has_outcome(&["signup_completed", "upgrade_completed"]),
-        Signal::Paid => has_outcome(&["upgrade_completed"]),
+        Signal::Converted => format!(
+            "({T}.convertedAtMs IS NOT NULL OR {})",
+            has_outcome(&crate::conversion::CONVERTED_EVENTS)
+        ),
+        Signal::Paid => format!(
+            "({T}.paidAtMs IS NOT NULL OR {})",
+            has_outcome(&crate::conversion::PAID_EVENTS)
+        ),
+        Signal::Helpful => has_outcome(&["feedback_helpful"]),
     }
 }
 
@@ -64,47 +71,65 @@ pub fn expression(s: &Scoring) -> String {
     }
 }
 
-/// Runs the job once.
+/// Runs the job once: the conversion marks of the window first
+/// ([`crate::conversion::mark_all`]), then every scored agent's rows.
 pub async fn run<H: Host>(iso: &Isolate<H>) -> Result<ScoreReport, String> {
     let now = iso.host().clock().now_ms() as i64;
     let since_ms = now - i64::from(policy::RESCORE_DAYS) * 86_400_000;
-    let mut scored = 0u64;
-    for s in &policy::SCORING {
-        let sql = format!(
-            "UPDATE {T} SET score = ROUND({}, 6), scoredAtMs = ? WHERE agentId = ? AND occurredAtMs >= ?",
-            expression(s)
-        );
-        scored += iso
-            .host()
-            .sql()
-            .execute(SqlStatement::new(
-                sql,
-                vec![
-                    SqlValue::Integer(now),
-                    s.agent.name().into(),
-                    SqlValue::Integer(since_ms),
-                ],
-            ))
-            .await
-            .map_err(|e| format!("score-interactions: scoring {}: {e}", s.agent))?;
-    }
-    // The workforce row of the same interaction carries the same score.
-    iso.host()
-        .sql()
-        .execute(SqlStatement::new(
-            format!(
-                "UPDATE sf_interactions SET score = (SELECT e.score FROM {T} e WHERE e.requestId = sf_interactions.id) \
-                 WHERE created_at_ms >= ? AND id IN (SELECT requestId FROM {T} WHERE scoredAtMs = ?)"
-            ),
-            vec![SqlValue::Integer(since_ms), SqlValue::Integer(now)],
-        ))
+    crate::conversion::mark_all(iso.host(), since_ms)
         .await
-        .map_err(|e| format!("score-interactions: sf_interactions: {e}"))?;
+        .map_err(|e| format!("score-interactions: {e}"))?;
+    let scored = rescore(
+        iso.host(),
+        now,
+        "occurredAtMs >= ?",
+        vec![SqlValue::Integer(since_ms)],
+    )
+    .await
+    .map_err(|e| format!("score-interactions: {e}"))?;
     Ok(ScoreReport {
         since_ms,
         scored,
         agents: policy::SCORING.len(),
     })
+}
+
+/// Re-scores the rows of `copilot_events_v1` matching `filter` (an SQL
+/// condition on its columns with `params`) for every scored agent, stamps
+/// them `scoredAtMs = now` and copies the scores to `sf_interactions`.
+/// Returns the rows scored.
+pub async fn rescore<H: Host>(
+    h: &H,
+    now: i64,
+    filter: &str,
+    params: Vec<SqlValue>,
+) -> Result<u64, String> {
+    let mut scored = 0u64;
+    for s in &policy::SCORING {
+        let sql = format!(
+            "UPDATE {T} SET score = ROUND({}, 6), scoredAtMs = ? WHERE agentId = ? AND ({filter})",
+            expression(s)
+        );
+        let mut args = vec![SqlValue::Integer(now), s.agent.name().into()];
+        args.extend(params.iter().cloned());
+        scored += h
+            .sql()
+            .execute(SqlStatement::new(sql, args))
+            .await
+            .map_err(|e| format!("scoring {}: {e}", s.agent))?;
+    }
+    // The workforce row of the same interaction carries the same score.
+    h.sql()
+        .execute(SqlStatement::new(
+            format!(
+                "UPDATE sf_interactions SET score = (SELECT e.score FROM {T} e WHERE e.requestId = sf_interactions.id) \
+                 WHERE id IN (SELECT requestId FROM {T} WHERE scoredAtMs = ? AND ({filter}))"
+            ),
+            std::iter::once(SqlValue::Integer(now)).chain(params).collect(),
+        ))
+        .await
+        .map_err(|e| format!("sf_interactions: {e}"))?;
+    Ok(scored)
 }
 
 #[cfg(test)]

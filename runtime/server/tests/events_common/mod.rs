@@ -139,9 +139,9 @@ fn to_port(v: rusqlite::types::Value) -> SqlValue {
     }
 }
 
-/// Columns the scoring job writes later (migrations/0005_learning.sql), not
-/// derived from the event when it is filed.
-const SCORED_COLUMNS: [&str; 2] = ["score", "scoredAtMs"];
+/// Columns the learning loop writes later (the scoring job, migrations/0005_learning.sql;
+/// the conversion marks, 0006_review.sql), not derived from the event when it is filed.
+const SCORED_COLUMNS: [&str; 4] = ["score", "scoredAtMs", "convertedAtMs", "paidAtMs"];
 
 /// All `copilot_events_v1` rows by requestId, as the port's values (the
 /// filed columns only: not those the scoring job writes).
