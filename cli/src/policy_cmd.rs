@@ -388,8 +388,23 @@ fn tenancy_table(t: &Value) -> String {
         .iter()
         .map(|g| format!("{} -> {}", s(&g["provider"]), s(&g["route"])))
         .collect();
+    let limits: Vec<String> = t["rateLimits"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .map(|r| {
+            format!(
+                "{} ({}): {} per {} s per {}",
+                s(&r["id"]),
+                s(&r["routes"]),
+                s(&r["limit"]),
+                s(&r["windowSeconds"]),
+                s(&r["client"])
+            )
+        })
+        .collect();
     format!(
-        "\ntenancy (fallback: fast {}/{} on error or timeout, one deadline {} ms, default tier {}; monitor = shadow mode)\n{}\nAI Gateway routes (when CF_AI_GATEWAY_ACCOUNT_ID and CF_AI_GATEWAY_GATEWAY_ID are set): {}\n",
+        "\ntenancy (fallback: fast {}/{} on error or timeout, one deadline {} ms, default tier {}; monitor = shadow mode)\n{}\nAI Gateway routes (when CF_AI_GATEWAY_ACCOUNT_ID and CF_AI_GATEWAY_GATEWAY_ID are set): {}\nrate limits: {}\n",
         s(&fast["provider"]),
         s(&fast["model"]),
         s(&t["timeoutMs"]),
@@ -410,6 +425,11 @@ fn tenancy_table(t: &Value) -> String {
             "none".to_owned()
         } else {
             gateway.join(", ")
+        },
+        if limits.is_empty() {
+            "none".to_owned()
+        } else {
+            limits.join("; ")
         }
     )
 }

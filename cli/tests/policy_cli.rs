@@ -579,4 +579,9 @@ fn explain_shows_the_tenancy_tiers() {
         "{table}"
     );
     assert!(table.contains("workersai -> workers-ai"), "{table}");
+    assert!(
+        table.contains("tenant-models (tenants_models): 60 per 60 s per tenant-key"),
+        "{table}"
+    );
+    assert_eq!(t["rateLimits"][1]["client"], "tenant-key");
 }

@@ -472,7 +472,8 @@ impl Policy {
                     .to_owned(),
             )
         };
-        let mut v = self.tenancy.canonical_json(name);
+        let route = |i: usize| self.routes.get(i).map_or(String::new(), |r| r.name.clone());
+        let mut v = self.tenancy.canonical_json(name, route);
         // Explained with the rubric: which providers the gateway path carries.
         v["aiGateway"] = self
             .providers

@@ -251,6 +251,21 @@ pub struct EnvironmentsFile {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EndpointsFile {
     pub routes: Vec<S<Route>>,
+    /// Per-client request limits on route groups (issue 13).
+    #[serde(default)]
+    pub rate_limits: Vec<S<RateLimit>>,
+}
+
+/// One `rateLimits` entry: a group of routes sharing a per-client limit.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RateLimit {
+    pub id: S<String>,
+    pub routes: Vec<S<String>>,
+    pub client: S<String>,
+    pub limit: S<i64>,
+    pub window_seconds: S<i64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,7 +1,8 @@
 //! Issue 13's later rules: providers.yaml `aiGateway` (a misspelt provider,
-//! a provider listed twice) and tenancy.yaml `modes` (a misspelt mode) fail
-//! at file:line:col. The fixtures are in fixtures/policy/invalid/gateway_*
-//! and tenancy_unknown_mode, with their trybuild `.stderr` next to them.
+//! a provider listed twice), tenancy.yaml `modes` (a misspelt mode) and
+//! endpoints.yaml `rateLimits` (a misspelt route) fail at file:line:col. The
+//! fixtures are in fixtures/policy/invalid/{gateway_*, tenancy_unknown_mode,
+//! ratelimit_unknown_route}, with their trybuild `.stderr` next to them.
 
 use std::path::Path;
 
@@ -63,5 +64,25 @@ fn tenancy_unknown_mode() {
         .help
         .unwrap_or_default()
         .contains("did you mean `monitor`?"));
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn ratelimit_unknown_route() {
+    let (n, d) = first("ratelimit_unknown_route");
+    assert_eq!(
+        (d.file.as_str(), d.line, d.col, d.message.as_str()),
+        (
+            "policy/endpoints.yaml",
+            53,
+            35,
+            "unknown route `tenant_models`"
+        ),
+        "{d:?}"
+    );
+    assert!(d
+        .help
+        .unwrap_or_default()
+        .contains("did you mean `tenants_models`?"));
     assert_eq!(n, 1);
 }

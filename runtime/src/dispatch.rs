@@ -1,6 +1,6 @@
 //! Dispatch: what the hosts call on a [`Gateway`]. Requests are routed by the
 //! compiled policy (`policy::resolve`), then checked in the order the contract
-//! fixes (concurrency cap → environment gate → body size → auth) before the
+//! fixes (concurrency cap → environment gate → rate limit → body size → auth) before the
 //! route's handler runs; queue messages and cron ticks go to the consumer.
 
 use std::rc::Rc;
@@ -52,6 +52,10 @@ impl<H: Host> Gateway<H> {
             if !here.is_some_and(|e| allowed.contains(&e)) {
                 return Err(ApiError::not_found());
             }
+        }
+
+        if let Some(limited) = crate::ratelimit::check(self.host(), route, &req).await {
+            return Ok(limited);
         }
 
         if req.body().len() > MAX_BODY_BYTES {

@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod jobs;
 pub mod learning;
 pub mod pages;
+pub mod ratelimit;
 pub mod routes;
 
 pub use gateway::Gateway;

@@ -20,6 +20,7 @@ mod profiles;
 mod prompts;
 mod providers;
 mod queues;
+mod ratelimits;
 mod routes;
 mod tenancy;
 mod vars;
@@ -191,7 +192,8 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
     };
     let approvals = approvals::check(ck, raw, &cat, &vars);
     let learning = learning::check(ck, &raw.learning, &ag);
-    let tenancy = tenancy::check(ck, raw, &cat);
+    let mut tenancy = tenancy::check(ck, raw, &cat);
+    tenancy.rate_limits = ratelimits::check(ck, raw, &route_defs);
 
     let mut errs = std::mem::take(&mut ck.errs);
     errs.sort_by(|a, b| {

@@ -61,6 +61,26 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
         let (pv, mv) = (prov(p, pi), model(p, mi));
         quote!(ClassModel { provider: #pv, model: #mv })
     });
+    let rate_client_enum = fixed_enum(
+        "RateLimitClient",
+        "How a rate limit (endpoints.yaml `rateLimits`) tells clients apart.",
+        &[("ip", "Ip"), ("tenant-key", "TenantKey")],
+    );
+    let client_vars = [id("Ip"), id("TenantKey")];
+    let nl = t.rate_limits.len();
+    let limits = t.rate_limits.iter().map(|r| {
+        let (name, c, l, w) = (&r.name, &client_vars[r.client.min(1)], r.limit, r.window_s);
+        quote!(RateLimit { id: #name, client: RateLimitClient::#c, limit: #l, window_s: #w })
+    });
+    let limit_arms = t.rate_limits.iter().enumerate().flat_map(|(i, r)| {
+        r.routes
+            .iter()
+            .filter_map(|&ri| p.routes.get(ri))
+            .map(move |rd| {
+                let v = id(&rd.ident);
+                quote!(Route::#v => ::core::option::Option::Some(&RATE_LIMITS[#i]),)
+            })
+    });
     let timeout = t.timeout_ms;
     let dt = id(&t.tiers[t.default_tier].ident);
     quote! {
@@ -104,6 +124,24 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
         pub static TENANT_TIERS: [TierRules; #n] = [#(#rows),*];
         /// The class models, in `ModelClass::ALL` order.
         pub const TENANCY_CLASSES: [ClassModel; 2] = [#(#classes),*];
+        #rate_client_enum
+        /// A per-client limit on a group of routes: `limit` requests per `window_s` seconds.
+        #[derive(Debug)]
+        pub struct RateLimit {
+            pub id: &'static str,
+            pub client: RateLimitClient,
+            pub limit: u64,
+            pub window_s: u64,
+        }
+        /// endpoints.yaml `rateLimits`, in order.
+        pub static RATE_LIMITS: [RateLimit; #nl] = [#(#limits),*];
+        impl Route {
+            /// The rate limit of this route's group, if it is in one.
+            #[allow(clippy::match_single_binding)]
+            pub fn rate_limit(self) -> ::core::option::Option<&'static RateLimit> {
+                match self { #(#limit_arms)* _ => ::core::option::Option::None }
+            }
+        }
         /// One deadline for a completion, the fallback included.
         pub const TENANCY_TIMEOUT_MS: u32 = #timeout;
         /// The tier of a tenant created without one.

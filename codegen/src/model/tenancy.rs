@@ -16,6 +16,23 @@ pub struct Tenancy {
     pub tiers: Vec<TierDef>,
     /// Tier index for a tenant created without one.
     pub default_tier: usize,
+    /// endpoints.yaml `rateLimits` (checked with the routes).
+    pub rate_limits: Vec<RateLimitDef>,
+}
+
+/// How a rate limit tells clients apart, in the order of the generated `RateLimitClient`.
+pub const RATE_CLIENTS: [&str; 2] = ["ip", "tenant-key"];
+
+/// One per-client limit on a group of routes.
+#[derive(Debug, Clone)]
+pub struct RateLimitDef {
+    pub name: String,
+    /// Route indices.
+    pub routes: Vec<usize>,
+    /// Index into [`RATE_CLIENTS`].
+    pub client: usize,
+    pub limit: u64,
+    pub window_s: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -39,7 +56,11 @@ pub const MODES: [&str; 2] = ["enforce", "monitor"];
 
 impl Tenancy {
     /// The canonical (and explained) form: names, not indices.
-    pub fn canonical_json(&self, name: impl Fn(usize, usize) -> (String, String)) -> Value {
+    pub fn canonical_json(
+        &self,
+        name: impl Fn(usize, usize) -> (String, String),
+        route: impl Fn(usize) -> String,
+    ) -> Value {
         let classes: serde_json::Map<String, Value> = CLASSES
             .iter()
             .zip(&self.classes)
@@ -58,6 +79,10 @@ impl Tenancy {
                 "workloads": t.workloads.iter().filter_map(|&i| self.workloads.get(i).map(|w| w.0.clone())).collect::<Vec<_>>(),
                 "requestsPerDay": t.requests_per_day, "tokensPerDay": t.tokens_per_day,
                 "modes": RULES.iter().enumerate().map(|(i, r)| (r.to_string(), json!(MODES[usize::from(t.monitor.contains(&i))]))).collect::<serde_json::Map<String, Value>>(),
+            })).collect::<Vec<_>>(),
+            "rateLimits": self.rate_limits.iter().map(|r| json!({
+                "id": r.name, "routes": r.routes.iter().map(|&i| route(i)).collect::<Vec<_>>(),
+                "client": RATE_CLIENTS.get(r.client), "limit": r.limit, "windowSeconds": r.window_s,
             })).collect::<Vec<_>>(),
         })
     }

@@ -30,6 +30,9 @@ pub(super) fn repair(p: &mut Policy) {
         tier.workloads.retain(|&i| i < nw);
         tier.class = tier.class.min(CLASSES.len() - 1);
     }
+    let nr = p.routes.len();
+    t.rate_limits
+        .retain(|r| r.client < RATE_CLIENTS.len() && r.routes.iter().all(|&i| i < nr));
     for c in &mut t.classes {
         if c.0 >= p.providers.len() {
             c.0 = 0;

@@ -12,6 +12,11 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Longest caller-supplied request id kept; longer ones are replaced.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
+/// The client's address, set by the native server as a request extension
+/// (on Cloudflare the `cf-connecting-ip` header carries it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientIp(pub String);
+
 /// What a route handler receives.
 pub struct RouteCtx {
     pub req: http::Request<Vec<u8>>,

@@ -464,12 +464,12 @@ async fn worker_main(
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
+                Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     conns.open.set(conns.open.get() + 1);
                     let guard = ConnGuard(conns.clone());
                     tokio::task::spawn_local(serve_connection(
-                        stream, gateway.clone(), spec.clone(), shutdown.clone(), guard,
+                        stream, peer.ip(), gateway.clone(), spec.clone(), shutdown.clone(), guard,
                     ));
                 }
                 Err(e) => {
@@ -536,12 +536,16 @@ async fn purge_loop(gateway: Rc<Gateway<NativeHost>>, mut shutdown: watch::Recei
 
 async fn serve_connection(
     stream: tokio::net::TcpStream,
+    peer: std::net::IpAddr,
     gateway: Rc<Gateway<NativeHost>>,
     spec: Rc<WorkerSpec>,
     mut shutdown: watch::Receiver<bool>,
     _guard: ConnGuard,
 ) {
-    let service = service_fn(move |req| {
+    let service = service_fn(move |mut req: http::Request<Incoming>| {
+        // Rate limits keyed by IP read the peer address (runtime/src/ratelimit.rs).
+        req.extensions_mut()
+            .insert(sf_core::http::ClientIp(peer.to_string()));
         let gateway = gateway.clone();
         let spec = spec.clone();
         async move { Ok::<_, Infallible>(handle_request(&gateway, &spec, req).await) }

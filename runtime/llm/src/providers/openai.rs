@@ -100,13 +100,54 @@ fn content_text(v: &Value) -> String {
     }
 }
 
+/// An upstream that streams anyway (server-sent `chat.completion.chunk`
+/// events): the deltas joined into one `chat.completion`, with the model and
+/// the usage of the chunks that carry them. `None` when `body` is not a stream.
+pub fn assemble_stream(body: &[u8]) -> Option<Value> {
+    let text = std::str::from_utf8(body).ok()?;
+    if !text.trim_start().starts_with("data:") {
+        return None;
+    }
+    let mut content = String::new();
+    let (mut model, mut usage) = (Value::Null, Value::Null);
+    for line in text.lines() {
+        let Some(data) = line.trim().strip_prefix("data:").map(str::trim) else {
+            continue;
+        };
+        if data == "[DONE]" {
+            break;
+        }
+        let chunk: Value = serde_json::from_str(data).ok()?;
+        if let Some(d) = chunk
+            .pointer("/choices/0/delta/content")
+            .and_then(Value::as_str)
+        {
+            content.push_str(d);
+        }
+        if let Some(m) = chunk.get("model").filter(|m| m.is_string()) {
+            model = m.clone();
+        }
+        if let Some(u) = chunk.get("usage").filter(|u| u.is_object()) {
+            usage = u.clone();
+        }
+    }
+    Some(json!({
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}}],
+        "usage": usage,
+    }))
+}
+
 pub(super) fn parse(
     target: &ProviderTarget,
     req: &ChatRequest,
     body: &[u8],
 ) -> Result<ChatResponse, ApiError> {
     let provider = target.provider.as_str();
-    let v = parse_json(provider, body)?;
+    let v = match assemble_stream(body) {
+        Some(v) => v,
+        None => parse_json(provider, body)?,
+    };
     let message = v.pointer("/choices/0/message");
     let candidates = [
         message.and_then(|m| m.get("content")).map(content_text),
