@@ -20,7 +20,7 @@ use sf_core::grants::mint_grant;
 
 use crate::http::{request, Response};
 use crate::mock::{MockUpstream, Script};
-use crate::{ensure, expect_json, expect_not_found, CaseResult, Report};
+use crate::{ensure, expect_json, CaseResult, Report};
 
 const SELFTEST: &str = "/__sf_selftest";
 /// The dev environment's queues (wrangler.toml and the degraded config of scripts/worker.sh).
@@ -196,14 +196,34 @@ pub fn after_suite(base: &str, report: &mut Report) {
 /// consumer cannot file (D1 absent, so Retry) ends, after its retries, in the
 /// dead-letter queue and from there in R2.
 pub fn degraded(base: &str, report: &mut Report) {
-    report.record(
-        "degraded: GET /healthz is 200",
-        get(base, "/healthz").and_then(|r| expect_json(&r, 200)),
-    );
-    report.record(
-        "degraded: unknown route is the contract 404",
-        get(base, "/nope").and_then(|r| expect_not_found(&r)),
-    );
+    // Boot-time validation: every route answers 500 naming the missing
+    // bindings (SF_R2 is bound here) with their wrangler.toml snippets.
+    for path in ["/healthz", "/nope"] {
+        report.record(
+            if path == "/healthz" {
+                "degraded: GET /healthz is a 500 naming SF_D1 and SF_KV with their snippets"
+            } else {
+                "degraded: an unknown route gets the same 500"
+            },
+            get(base, path).and_then(|r| {
+                expect_json(&r, 500)?;
+                let v = r.json();
+                let issues: Vec<&str> = v["error"]["issues"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i["path"].as_str())
+                    .collect();
+                ensure(
+                    issues == ["bindings.SF_D1", "bindings.SF_KV"]
+                        && v["error"]["message"]
+                            .as_str()
+                            .is_some_and(|m| m.contains("SF_D1") && m.contains("SF_KV")),
+                    || format!("{path}: {v}"),
+                )
+            }),
+        );
+    }
     let st = match SelfTest::run(base) {
         Ok(st) => st,
         Err(e) => return report.record("degraded: port self-test", Err(e)),
