@@ -103,10 +103,11 @@ add_selftest_producers() {
 gz_bytes() { gzip -9 -c "$1" | wc -c; }
 
 # The bundle's gzip budget. DESIGN.md sets 400 KiB; localization, personalization, approvals,
-# tenants and the learning loop took the bundle from 320 to about 470 KiB (README, Figures), so
-# the check holds the line at 500 KiB until size work brings it back under 400. (Cloudflare's
+# tenants, the learning loop (review queue, example banks, prompt versions, experiments) and
+# the AI Gateway path took the bundle from 320 to about 530 KiB (README, Figures), so the check
+# holds the line at 560 KiB until size work (issue 17) brings it back under 400. (Cloudflare's
 # own limit is 3 MiB compressed on the free plan.)
-BUDGET_KIB=500
+BUDGET_KIB=560
 
 report_size() {
     local wasm="$BUILD_DIR/index_bg.wasm" js="$BUILD_DIR/index.js" w j
@@ -265,7 +266,7 @@ EOF
     } >"$bare"
     bare_port=$(free_port)
     bare_base="http://127.0.0.1:$bare_port"
-    start_wrangler "$bare" "$bare_port" "$bare_state" "$BUILD_DIR/wrangler-degraded.log"
+    start_wrangler "$bare" "$bare_port" "$bare_state" "$BUILD_DIR/wrangler-degraded.log" 500
     # Always `sf conformance` itself: SF_CONFORMANCE_CMD's extra suites need KV and D1.
     run_suite "degraded Worker (no KV, D1, Durable Object)" worker-degraded \
         "$BUILD_DIR/wrangler-degraded.log" "$bare_base"
@@ -290,12 +291,13 @@ EOF
     echo "worker e2e: all checks passed"
 }
 
-# start_wrangler CONFIG PORT PERSIST_DIR LOG: wrangler dev in the background (its own process
-# group, stopped as a whole by stop_wrangler); returns once /healthz answers 200.
+# start_wrangler CONFIG PORT PERSIST_DIR LOG [STATUS]: wrangler dev in the background (its own
+# process group, stopped as a whole by stop_wrangler); returns once /healthz answers STATUS
+# (200; the degraded Worker answers 500, naming its missing bindings).
 # Sets WRANGLER_PID, START_MS, READY_MS and FIRST_MS (the first request's round trip, which
 # includes instantiating the wasm module).
 start_wrangler() {
-    local config="$1" port="$2" persist="$3" log="$4" probe
+    local config="$1" port="$2" persist="$3" log="$4" want="${5:-200}" probe
     START_MS=$(date +%s%3N)
     setsid wrangler dev --config "$config" "${ENV_ARGS[@]}" --local --ip 127.0.0.1 --port "$port" \
         --inspector-port "$(free_port)" --persist-to "$persist" --test-scheduled >"$log" 2>&1 &
@@ -307,7 +309,7 @@ start_wrangler() {
             die "wrangler dev exited before serving (log: $log)"
         fi
         probe=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 5 "http://127.0.0.1:$port/healthz" 2>/dev/null || true)
-        if [[ "$probe" == 200\ * ]]; then
+        if [[ "$probe" == "$want "* ]]; then
             READY_MS=$(date +%s%3N)
             FIRST_MS=$(awk '{ printf "%d", $2 * 1000 }' <<<"$probe")
             return 0
@@ -315,7 +317,7 @@ start_wrangler() {
         sleep 0.1
     done
     tail -n 40 "$log" >&2
-    die "wrangler dev did not answer /healthz within 60 s (log: $log)"
+    die "wrangler dev did not answer /healthz with $want within 60 s (log: $log)"
 }
 
 stop_all() {

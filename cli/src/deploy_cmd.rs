@@ -19,7 +19,7 @@ use crate::secrets_cmd::{find_root, wrangler_env};
 use crate::wrangler_run::Wrangler;
 
 /// The bundle's gzip budget in KiB (scripts/worker.sh BUDGET_KIB; a test keeps them equal).
-pub const BUDGET_KIB: u64 = 500;
+pub const BUDGET_KIB: u64 = 560;
 
 #[derive(Debug, Args)]
 #[command(

@@ -187,7 +187,7 @@ fn deploy_validates_builds_checks_size_migrates_deploys_and_probes() {
     assert_eq!(v["deployedPolicyVersion"], sf_core::policy::POLICY_VERSION);
     assert_eq!(v["versionId"], "v-123");
     assert_eq!(v["healthz"]["env"], "prod");
-    assert_eq!(v["bundle"]["budgetKiB"], 500);
+    assert_eq!(v["bundle"]["budgetKiB"], 560);
     let steps: Vec<String> = log(&d).lines().map(str::to_owned).collect();
     let dist = format!(
         "deploy --dry-run --outdir {}/dist --env prod",
