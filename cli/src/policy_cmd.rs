@@ -374,12 +374,19 @@ fn tenancy_table(t: &Value) -> String {
                 s(&r["workloads"]),
                 s(&r["requestsPerDay"]),
                 s(&r["tokensPerDay"]),
+                monitored(&r["modes"]),
             ]
         })
         .collect();
     let fast = &t["classes"]["fast"];
+    let gateway: Vec<String> = t["aiGateway"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .map(|g| format!("{} -> {}", s(&g["provider"]), s(&g["route"])))
+        .collect();
     format!(
-        "\ntenancy (fallback: fast {}/{}, deadline {} ms, default tier {})\n{}",
+        "\ntenancy (fallback: fast {}/{} on error or timeout, one deadline {} ms, default tier {}; monitor = shadow mode)\n{}\nAI Gateway routes (when CF_AI_GATEWAY_ACCOUNT_ID and CF_AI_GATEWAY_GATEWAY_ID are set): {}\n",
         s(&fast["provider"]),
         s(&fast["model"]),
         s(&t["timeoutMs"]),
@@ -391,9 +398,33 @@ fn tenancy_table(t: &Value) -> String {
                 "model",
                 "workloads",
                 "requests/day",
-                "tokens/day"
+                "tokens/day",
+                "monitor"
             ],
             &rows
-        )
+        ),
+        if gateway.is_empty() {
+            "none".to_owned()
+        } else {
+            gateway.join(", ")
+        }
     )
+}
+
+/// The rules a tier only monitors, or `-`.
+fn monitored(modes: &Value) -> String {
+    let m: Vec<&str> = modes
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| v.as_str() == Some("monitor"))
+                .map(|(k, _)| k.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    if m.is_empty() {
+        "-".into()
+    } else {
+        m.join(",")
+    }
 }

@@ -40,7 +40,17 @@ pub fn run(args: ServeArgs) -> i32 {
     if let Some(t) = args.threads {
         cfg.threads = t.max(1);
     }
-    warn_missing_settings(cfg.dev_vars_path.as_deref());
+    let refusals = warn_missing_settings(cfg.dev_vars_path.as_deref());
+    if !refusals.is_empty() {
+        for r in &refusals {
+            eprintln!("{r}");
+        }
+        eprintln!(
+            "sf serve: not starting: {} required secret(s) missing in prod",
+            refusals.len()
+        );
+        return 2;
+    }
     eprintln!(
         "sf: serving San Francisco (policy {}) on http://{} with data in {}",
         sf_core::policy::POLICY_VERSION,
@@ -57,14 +67,46 @@ pub fn run(args: ServeArgs) -> i32 {
 }
 
 /// A newcomer's first request should not be a surprise 500: say up front
-/// which settings are missing and where to put them.
-fn warn_missing_settings(dev_vars: Option<&std::path::Path>) {
+/// which settings are missing and where to put them. Returns the reasons to
+/// refuse to start (see [`prod_refusals`]).
+fn warn_missing_settings(dev_vars: Option<&std::path::Path>) -> Vec<String> {
     let Ok(vars) = sf_server::NativeVars::from_env(dev_vars) else {
-        return;
+        return Vec::new();
     };
-    for w in missing_settings(|n| sf_core::ports::Vars::var(&vars, n)) {
-        eprintln!("{w}");
+    let get = |n: &str| sf_core::ports::Vars::var(&vars, n);
+    let refusals = prod_refusals(get);
+    if refusals.is_empty() {
+        for w in missing_settings(get) {
+            eprintln!("{w}");
+        }
     }
+    refusals
+}
+
+/// With `ENVIRONMENT=prod`, one line per secret policy/vars.yaml requires in
+/// prod that is unset or blank: `sf serve` does not start then (a production
+/// gateway without them would answer 500 on the routes that need them).
+fn prod_refusals(get: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    use sf_core::policy::{Environment, Var};
+    let set = |v: Var| get(v.name()).is_some_and(|s| !s.trim().is_empty());
+    let is_prod = get(Var::Environment.name())
+        .is_some_and(|e| Environment::from_name(e.trim()) == Some(Environment::Prod));
+    if !is_prod {
+        return Vec::new();
+    }
+    Var::ALL
+        .into_iter()
+        .filter(|v| v.is_secret() && v.is_required_in(Environment::Prod) && !set(*v))
+        .map(|v| {
+            format!(
+                "sf serve: error: secret {} is required in prod ({}) and is not set: {}; {}",
+                v.name(),
+                v.feature(),
+                v.description(),
+                where_to_set(v)
+            )
+        })
+        .collect()
 }
 
 /// One warning per variable of policy/vars.yaml required in the configured
@@ -130,7 +172,7 @@ fn where_to_set(v: sf_core::policy::Var) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::missing_settings;
+    use super::{missing_settings, prod_refusals};
     use std::collections::HashMap;
 
     fn warnings(vars: &[(&str, &str)]) -> Vec<String> {
@@ -189,5 +231,27 @@ mod tests {
                 .contains("AI_GRANT_HMAC_SECRET is not set but is required in every environment")),
             "{w:?}"
         );
+    }
+
+    #[test]
+    fn prod_refuses_without_its_required_secrets_only() {
+        let get = |vars: &'static [(&'static str, &'static str)]| {
+            move |n: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let r = prod_refusals(get(&[("ENVIRONMENT", "prod"), ("PARIS_DEV_JWT", "x")]));
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(r[0].contains("secret AI_GRANT_HMAC_SECRET is required in prod (grants)"));
+        assert!(r[0].contains("wrangler secret put AI_GRANT_HMAC_SECRET"));
+        assert!(prod_refusals(get(&[("ENVIRONMENT", "dev")])).is_empty());
+        assert!(prod_refusals(get(&[
+            ("ENVIRONMENT", "prod"),
+            ("PARIS_DEV_JWT", "x"),
+            ("AI_GRANT_HMAC_SECRET", "y")
+        ]))
+        .is_empty());
     }
 }

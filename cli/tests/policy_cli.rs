@@ -564,4 +564,19 @@ fn explain_shows_the_tenancy_tiers() {
         "{table}"
     );
     assert!(table.contains("openai/gpt-4o"), "{table}");
+    // Shadow mode and the AI Gateway routes are explained with the rubric.
+    assert_eq!(
+        tier("trial")["modes"],
+        json!({"quota": "monitor", "workload": "monitor", "model": "monitor"})
+    );
+    assert_eq!(tier("free")["modes"]["quota"], "enforce");
+    assert!(t["aiGateway"]
+        .as_array()
+        .is_some_and(|g| g.contains(&json!({"provider": "workersai", "route": "workers-ai"}))));
+    assert!(table.contains("quota,workload,model"), "{table}");
+    assert!(
+        table.contains("on error or timeout, one deadline 30000 ms"),
+        "{table}"
+    );
+    assert!(table.contains("workersai -> workers-ai"), "{table}");
 }

@@ -47,6 +47,8 @@ pub struct ProviderDef {
     pub credential_sets: Vec<Vec<usize>>,
     /// Models tried after the primary one (indices into `Policy::models`).
     pub fallback_models: Vec<usize>,
+    /// Its Cloudflare AI Gateway route (`aiGateway`), when it goes through the gateway.
+    pub ai_gateway_route: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -399,6 +401,7 @@ impl Policy {
                     "anyAgentIn": names(&p.any_agent_in, |i| self.environments[i].name.clone()),
                     "credentials": p.credential_sets.iter().map(|s| names(s, |i| self.vars[i].name.clone())).collect::<Vec<_>>(),
                     "fallbackModels": names(&p.fallback_models, |i| self.models[i].name.clone()),
+                    "aiGatewayRoute": p.ai_gateway_route,
                     "models": p.models.iter().map(|&m| {
                         let m = &self.models[m];
                         json!({"id": m.name, "inputUsdPer1m": m.input_usd_per_1m, "outputUsdPer1m": m.output_usd_per_1m})
@@ -467,7 +470,19 @@ impl Policy {
                     .to_owned(),
             )
         };
-        self.tenancy.canonical_json(name)
+        let mut v = self.tenancy.canonical_json(name);
+        // Explained with the rubric: which providers the gateway path carries.
+        v["aiGateway"] = self
+            .providers
+            .iter()
+            .filter_map(|p| {
+                p.ai_gateway_route
+                    .as_ref()
+                    .map(|r| json!({"provider": p.name, "route": r}))
+            })
+            .collect::<Vec<_>>()
+            .into();
+        v
     }
 
     fn approvals_json(&self) -> Value {

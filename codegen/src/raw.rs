@@ -79,8 +79,20 @@ pub struct Agent {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ProvidersFile {
     pub providers: Vec<S<Provider>>,
+    /// Providers called through Cloudflare AI Gateway, with their routes.
+    #[serde(default)]
+    pub ai_gateway: Vec<S<AiGatewayRoute>>,
+}
+
+/// One `aiGateway` entry: a provider and the gateway's route for it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AiGatewayRoute {
+    pub provider: S<String>,
+    pub route: S<String>,
 }
 
 #[derive(Debug, Deserialize)]

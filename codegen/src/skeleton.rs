@@ -166,6 +166,7 @@ fn repair(p: &mut Policy) {
             models: Vec::new(),
             credential_sets: Vec::new(),
             fallback_models: Vec::new(),
+            ai_gateway_route: None,
         });
     }
     if p.profiles.is_empty() {

@@ -11,6 +11,7 @@ mod agents;
 mod approvals;
 mod budgets;
 mod environments;
+mod gateway;
 mod jobs;
 mod learning;
 mod lexicon;
@@ -171,7 +172,8 @@ pub fn check_partial(src: &Sources, raw: &Raw) -> (Policy, Vec<Diagnostic>) {
 
     let (envs, stages) = environments::check(ck, raw);
     let vars = vars::check(ck, raw, &envs);
-    let cat = providers::check(ck, raw, &envs, &vars);
+    let mut cat = providers::check(ck, raw, &envs, &vars);
+    gateway::check(ck, raw, &mut cat);
     let pr = profiles::check(ck, raw, &cat);
     let mut ag = agents::check(ck, raw, &cat, &pr);
     let bu = budgets::check(ck, raw, &stages, &pr, &mut ag);

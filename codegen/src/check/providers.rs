@@ -172,6 +172,7 @@ pub(super) fn check(ck: &mut Ck, raw: &Raw, envs: &Names, vs: &Vars) -> Catalogu
                 models: mine,
                 credential_sets,
                 fallback_models,
+                ai_gateway_route: None,
             });
         } else {
             // Keep indices aligned with `provs` only for declared providers;

@@ -57,6 +57,21 @@ fn bounded(ck: &mut Ck, v: &S<i64>, field: &str, max: i64) -> u64 {
     v.value as u64
 }
 
+/// A tier's `modes`: the indices (in [`RULES`]) of the rules in `monitor`.
+fn modes(ck: &mut Ck, m: &crate::raw::TierModes) -> Vec<usize> {
+    let modes: Vec<(&'static str, bool)> = vec![("enforce", false), ("monitor", true)];
+    let mut out = Vec::new();
+    for (i, v) in [&m.quota, &m.workload, &m.model].into_iter().enumerate() {
+        // Rule: a mode is `enforce` or `monitor`.
+        if let Some(v) = v {
+            if pick(&modes, ck, load::TENANCY, "mode", v) == Some(true) {
+                out.push(i);
+            }
+        }
+    }
+    out
+}
+
 pub(super) fn check(ck: &mut Ck, raw: &Raw, cat: &Catalogue) -> Tenancy {
     let f = load::TENANCY;
     let t = &raw.tenancy;
@@ -116,6 +131,10 @@ pub(super) fn check(ck: &mut Ck, raw: &Raw, cat: &Catalogue) -> Tenancy {
             .collect();
         let requests_per_day = bounded(ck, &tier.requests_per_day, "requestsPerDay", MAX_QUOTA);
         let tokens_per_day = bounded(ck, &tier.tokens_per_day, "tokensPerDay", MAX_QUOTA);
+        let monitor = tier
+            .modes
+            .as_ref()
+            .map_or(Vec::new(), |m| modes(ck, &m.value));
         if declared.is_some() {
             out.tiers.push(TierDef {
                 name: tier.id.value.clone(),
@@ -124,6 +143,7 @@ pub(super) fn check(ck: &mut Ck, raw: &Raw, cat: &Catalogue) -> Tenancy {
                 workloads: wl,
                 requests_per_day,
                 tokens_per_day,
+                monitor,
             });
         }
     }

@@ -54,6 +54,7 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
         let ms = x.fallback_models.iter().map(|&i| model(i));
         quote!(&[#(#ms),*])
     });
+    let gateway_routes = p.providers.iter().map(|x| opt_str(&x.ai_gateway_route));
     let prov_models = p.providers.iter().map(|x| {
         let ms = x.models.iter().map(|&i| model(i));
         quote!(&[#(#ms),*])
@@ -120,6 +121,9 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
         pub const fn credential_sets(self) -> &'static [&'static [Var]] { match self { #( #pv => #cred_sets, )* } }
         /// Models tried after the primary one when the grant allows them, in order.
         pub const fn fallback_models(self) -> &'static [Model] { match self { #( #pv => #fallbacks, )* } }
+        /// Its Cloudflare AI Gateway route (providers.yaml `aiGateway`): calls go to
+        /// `{CF_AI_GATEWAY_BASE_URL}/v1/{account}/{gateway}/{route}/...` when the gateway is configured.
+        pub const fn ai_gateway_route(self) -> ::core::option::Option<&'static str> { match self { #( #pv => #gateway_routes, )* } }
     }
 
     #model_enum

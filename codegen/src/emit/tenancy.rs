@@ -31,6 +31,16 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
         "A workload a request may name (policy/tenancy.yaml `workloads`).",
         &t.workloads,
     );
+    let rule_enum = fixed_enum(
+        "TenancyRule",
+        "A rule of policy/tenancy.yaml a tier may put in shadow mode (`modes: {rule: monitor}`).",
+        &[
+            ("quota", "Quota"),
+            ("workload", "Workload"),
+            ("model", "Model"),
+        ],
+    );
+    let rule_vars = [id("Quota"), id("Workload"), id("Model")];
     let rows = t.tiers.iter().map(|x| {
         let v = id(&x.ident);
         let c = &class_vars[x.class.min(1)];
@@ -39,7 +49,12 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
             quote!(Workload::#w)
         });
         let (r, k) = (x.requests_per_day, x.tokens_per_day);
-        quote!(TierRules { tier: Tier::#v, class: ModelClass::#c, workloads: &[#(#wl),*], requests_per_day: #r, tokens_per_day: #k })
+        let mon = x
+            .monitor
+            .iter()
+            .filter_map(|&i| rule_vars.get(i))
+            .map(|v| quote!(TenancyRule::#v));
+        quote!(TierRules { tier: Tier::#v, class: ModelClass::#c, workloads: &[#(#wl),*], requests_per_day: #r, tokens_per_day: #k, monitor: &[#(#mon),*] })
     });
     let n = t.tiers.len();
     let classes = t.classes.iter().map(|&(pi, mi)| {
@@ -64,6 +79,7 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
             }
         }
         #wl_enum
+        #rule_enum
         /// One tier's routing and quotas.
         #[derive(Debug)]
         pub struct TierRules {
@@ -74,6 +90,12 @@ pub(super) fn emit(p: &Policy) -> TokenStream {
             pub requests_per_day: u64,
             /// Prompt plus completion tokens per UTC day.
             pub tokens_per_day: u64,
+            /// Rules in shadow mode: what they would refuse is let through and counted.
+            pub monitor: &'static [TenancyRule],
+        }
+        impl TierRules {
+            /// Whether `rule` only monitors (shadow mode) for this tier.
+            pub fn monitors(&self, rule: TenancyRule) -> bool { self.monitor.contains(&rule) }
         }
         /// A class's provider and model.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,7 +28,14 @@ pub struct TierDef {
     pub workloads: Vec<usize>,
     pub requests_per_day: u64,
     pub tokens_per_day: u64,
+    /// Rules of [`RULES`] in shadow mode (`monitor`) for this tier, by index.
+    pub monitor: Vec<usize>,
 }
+
+/// The rules a tier may put in shadow mode, in the order of the generated `TenancyRule`.
+pub const RULES: [&str; 3] = ["quota", "workload", "model"];
+/// The modes a rule may have.
+pub const MODES: [&str; 2] = ["enforce", "monitor"];
 
 impl Tenancy {
     /// The canonical (and explained) form: names, not indices.
@@ -50,6 +57,7 @@ impl Tenancy {
                 "id": t.name, "class": CLASSES.get(t.class),
                 "workloads": t.workloads.iter().filter_map(|&i| self.workloads.get(i).map(|w| w.0.clone())).collect::<Vec<_>>(),
                 "requestsPerDay": t.requests_per_day, "tokensPerDay": t.tokens_per_day,
+                "modes": RULES.iter().enumerate().map(|(i, r)| (r.to_string(), json!(MODES[usize::from(t.monitor.contains(&i))]))).collect::<serde_json::Map<String, Value>>(),
             })).collect::<Vec<_>>(),
         })
     }

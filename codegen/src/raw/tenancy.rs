@@ -36,4 +36,18 @@ pub struct TenancyTier {
     pub workloads: Vec<S<String>>,
     pub requests_per_day: S<i64>,
     pub tokens_per_day: S<i64>,
+    /// Shadow mode per rule: `enforce` (omitted) or `monitor`.
+    #[serde(default)]
+    pub modes: Option<S<TierModes>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierModes {
+    #[serde(default)]
+    pub quota: Option<S<String>>,
+    #[serde(default)]
+    pub workload: Option<S<String>>,
+    #[serde(default)]
+    pub model: Option<S<String>>,
 }

@@ -19,6 +19,7 @@ pub(super) fn repair(p: &mut Policy) {
             workloads: Vec::new(),
             requests_per_day: 1,
             tokens_per_day: 1,
+            monitor: Vec::new(),
         });
     }
     if t.default_tier >= t.tiers.len() {

@@ -104,6 +104,12 @@ fn credentials_complete(p: Provider, is_set: impl Fn(&str) -> bool) -> bool {
 fn env_default_model<H: Host>(host: &H, p: Provider) -> String {
     p.model_var()
         .and_then(|v| var(host, v))
+        .or_else(|| {
+            // Through AI Gateway, Workers AI's model may come from CF_AI_GATEWAY_MODEL.
+            (p.protocol() == PolicyProtocol::WorkersAi && gateway_ids(host).is_some())
+                .then(|| var(host, Var::CfAiGatewayModel.name()))
+                .flatten()
+        })
         .unwrap_or_else(|| p.default_model().name().to_owned())
 }
 
@@ -311,7 +317,44 @@ pub fn target_for<H: Host>(host: &H, p: Provider) -> ProviderTarget {
         }
         _ => {}
     }
+    through_gateway(host, p, &mut t);
     t
+}
+
+/// The AI Gateway account and gateway ids, when both are set.
+fn gateway_ids<H: Host>(host: &H) -> Option<(String, String)> {
+    Some((
+        var(host, Var::CfAiGatewayAccountId.name())?,
+        var(host, Var::CfAiGatewayGatewayId.name())?,
+    ))
+}
+
+/// Re-addresses `t` to Cloudflare AI Gateway when the provider has a route
+/// (providers.yaml `aiGateway`) and the gateway is configured: base URL
+/// `{CF_AI_GATEWAY_BASE_URL}/v1/{account}/{gateway}/{route}`, the gateway's
+/// token in `cf-aig-authorization`, the provider's own key (if any) kept in
+/// `Authorization`; Workers AI without `CLOUDFLARE_API_TOKEN` authorizes with
+/// the gateway token.
+fn through_gateway<H: Host>(host: &H, p: Provider, t: &mut ProviderTarget) {
+    let (Some(route), Some((account, gateway))) = (p.ai_gateway_route(), gateway_ids(host)) else {
+        return;
+    };
+    let base = var(host, Var::CfAiGatewayBaseUrl.name())
+        .unwrap_or_else(|| providers::gateway::DEFAULT_BASE_URL.to_owned());
+    let token = var(host, Var::CloudflareAiGatewayApiKey.name());
+    t.base_url = providers::gateway::route_url(&base, &account, &gateway, route);
+    match t.protocol {
+        Protocol::OpenaiChat => t.path_style = OpenAiPath::Gateway,
+        Protocol::WorkersAi => {
+            t.account_id = None;
+            if t.api_key.is_none() {
+                t.api_key.clone_from(&token);
+                t.api_key_var = Var::CloudflareAiGatewayApiKey.name().to_owned();
+            }
+        }
+        Protocol::AnthropicMessages | Protocol::BedrockConverse => {}
+    }
+    t.gateway = Some(providers::gateway::AiGateway::new(token));
 }
 
 /// Runs one model call for an agent: plan, budget, retry, fall back.
@@ -347,7 +390,10 @@ pub async fn chat<H: Host>(scope: &LlmScope<'_, H>, req: LlmRequest) -> Result<L
             if now >= call_deadline {
                 return Err(ApiError::budget("Execution timeout exceeded"));
             }
-            let target = target_for(host, *provider);
+            let mut target = target_for(host, *provider);
+            if let Some(g) = target.gateway.as_mut() {
+                g.set_metadata("agent", serde_json::Value::from(scope.agent.name()));
+            }
             let price = price_of(*provider, model);
             let worst = nano_usd(cost_usd(price, prompt_estimate, u64::from(max_tokens)));
             let request_lane = Reserve {

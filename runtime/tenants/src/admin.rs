@@ -179,5 +179,6 @@ pub async fn usage_route<H: Host>(h: &H, cx: RouteCtx) -> RouteOut {
     let mut body = store::usage_summary(h, &t.id, since).await?;
     body["slug"] = json!(t.slug);
     body["tier"] = json!(t.tier);
+    body["shadow"] = crate::shadow::today(h, &t.id, h.clock().now_ms()).await;
     Ok(json_response(200, &body))
 }

@@ -14,11 +14,15 @@ use serde_json::{json, Value};
 use sf_core::error::{ApiError, ErrorCode};
 use sf_core::http::{parse_json_body, RouteCtx, RouteOut};
 use sf_core::isolate::{provider_enabled, Isolate};
-use sf_core::policy::{ClassModel, ModelClass, Tier, TierRules, Workload, TENANCY_TIMEOUT_MS};
+use sf_core::policy::{
+    ClassModel, ModelClass, TenancyRule, Tier, TierRules, Workload, TENANCY_CLASSES,
+    TENANCY_TIMEOUT_MS,
+};
 use sf_core::ports::{Clock, Host, Random, Sql};
 use sf_llm::providers::{ChatMessage, ChatRequest, ChatResponse, Role};
 
 use crate::quota::{self, Remaining};
+use crate::shadow;
 use crate::sse;
 use crate::store::{self, KeyRefusal, Tenant, Usage};
 use crate::wire;
@@ -93,6 +97,10 @@ struct Parsed {
     stream: bool,
     /// Passed to OpenAI-compatible providers as it is.
     response_format: Option<Value>,
+    /// `metadata.workload`, checked against the tier.
+    workload: Option<Workload>,
+    /// Monitored rules this request would have been refused by (shadow mode).
+    shadow: Vec<TenancyRule>,
 }
 
 fn parse(body: &Value, rules: &TierRules) -> Result<Parsed, ApiError> {
@@ -137,6 +145,7 @@ fn parse(body: &Value, rules: &TierRules) -> Result<Parsed, ApiError> {
         };
         messages.push(ChatMessage::new(role, content));
     }
+    let mut shadow = Vec::new();
     let allowed = tier_models(rules);
     let models = match body.get("model") {
         None | Some(Value::Null) => allowed.clone(),
@@ -144,6 +153,17 @@ fn parse(body: &Value, rules: &TierRules) -> Result<Parsed, ApiError> {
         Some(Value::String(s)) => match allowed.iter().position(|m| m.model.name() == s) {
             // A named model; the fallback still follows when it is not the fast one.
             Some(i) => allowed[i..].to_vec(),
+            // Shadow mode: a class model the tier may not use goes through, counted.
+            None if rules.monitors(TenancyRule::Model)
+                && TENANCY_CLASSES.iter().any(|m| m.model.name() == s) =>
+            {
+                shadow.push(TenancyRule::Model);
+                let named = TENANCY_CLASSES.iter().filter(|m| m.model.name() == s);
+                let fast = std::iter::once(&TENANCY_CLASSES[ModelClass::Fast as usize]);
+                let mut v: Vec<ClassModel> = named.chain(fast).copied().collect();
+                v.dedup();
+                v
+            }
             None => {
                 let names: Vec<&str> = allowed.iter().map(|m| m.model.name()).collect();
                 return Err(invalid(
@@ -184,12 +204,16 @@ fn parse(body: &Value, rules: &TierRules) -> Result<Parsed, ApiError> {
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(invalid("stream", "true or false")),
     };
+    let mut workload = None;
     if let Some(w) = body.pointer("/metadata/workload") {
-        let ok = w
-            .as_str()
-            .and_then(Workload::from_name)
-            .is_some_and(|w| rules.workloads.contains(&w));
-        if !ok {
+        let declared = w.as_str().and_then(Workload::from_name);
+        workload = declared.filter(|w| rules.workloads.contains(w));
+        // Shadow mode: a declared workload the tier does not run goes through, counted.
+        if workload.is_none() && declared.is_some() && rules.monitors(TenancyRule::Workload) {
+            shadow.push(TenancyRule::Workload);
+            workload = declared;
+        }
+        if workload.is_none() {
             let names: Vec<&str> = rules.workloads.iter().map(|w| w.name()).collect();
             return Err(invalid(
                 "metadata.workload",
@@ -216,7 +240,23 @@ fn parse(body: &Value, rules: &TierRules) -> Result<Parsed, ApiError> {
         temperature,
         stream,
         response_format,
+        workload,
+        shadow,
     })
+}
+
+/// `cf-aig-metadata` of a call through AI Gateway: tenant, platform, tier
+/// and workload (four of the gateway's five entries, all strings).
+fn gateway_metadata(target: &mut sf_llm::providers::ProviderTarget, t: &Tenant, p: &Parsed) {
+    let Some(g) = target.gateway.as_mut() else {
+        return;
+    };
+    g.set_metadata("tenant", json!(t.id));
+    g.set_metadata("platform", json!(t.platform));
+    g.set_metadata("tier", json!(t.tier));
+    if let Some(w) = p.workload {
+        g.set_metadata("workload", json!(w.name()));
+    }
 }
 
 /// Bytes/3 + 8 per message: over-reserves rather than under.
@@ -230,6 +270,7 @@ fn prompt_estimate(messages: &[ChatMessage]) -> u64 {
 /// The tier's model, then the fast one, within one deadline.
 async fn call<H: Host>(
     h: &H,
+    t: &Tenant,
     p: &Parsed,
     env: Option<sf_core::policy::Environment>,
     deadline: u64,
@@ -258,7 +299,8 @@ async fn call<H: Host>(
         } else {
             deadline
         };
-        let target = sf_llm::target_for(h, m.provider);
+        let mut target = sf_llm::target_for(h, m.provider);
+        gateway_metadata(&mut target, t, p);
         let req = ChatRequest {
             model: m.model.name().to_owned(),
             messages: p.messages.clone(),
@@ -307,37 +349,87 @@ pub async fn completions_route<H: Host>(iso: &Rc<Isolate<H>>, cx: RouteCtx) -> R
     let t = tenant_of(h, &cx.req).await?;
     let rules = rules_of(&t)?;
     let body = parse_json_body(cx.req.body())?;
-    let p = parse(&body, rules)?;
+    let mut p = parse(&body, rules)?;
     let now = h.clock().now_ms();
     let qkey = quota::key(&t.id, now);
     let worst = prompt_estimate(&p.messages) + u64::from(p.max_tokens);
-    let Some(left) = quota::reserve(h, &qkey, rules, worst, now).await? else {
-        let left = quota::remaining(h, &qkey, rules).await?;
-        let mut e = sse::error(&ApiError::budget(format!(
-            "Daily quota of tier `{}` reached ({} requests, {} tokens per day)",
-            t.tier, rules.requests_per_day, rules.tokens_per_day
-        )));
-        let retry = quota::retry_after_s(now).to_string();
-        for (k, v) in quota_headers(left)
-            .iter()
-            .chain([("retry-after", retry)].iter())
-        {
-            if let Ok(v) = http::HeaderValue::from_str(v) {
-                e.headers_mut().insert(*k, v);
-            }
+    let reserved = quota::reserve(h, &qkey, rules, worst, now).await?;
+    // Shadow mode: over the quota, the call runs unreserved and is counted.
+    let over_but_monitored = reserved.is_none() && rules.monitors(TenancyRule::Quota);
+    if over_but_monitored {
+        p.shadow.push(TenancyRule::Quota);
+    }
+    shadow::record(h, &t.id, &p.shadow, now).await;
+    let reserved = match reserved {
+        Some(left) => Some(left),
+        None if over_but_monitored => None,
+        None => {
+            return quota_refusal(h, &t, rules, &qkey, now).await;
         }
-        return Ok(e);
     };
     let deadline = now + deadline_ms(&cx.req);
-    let (m, res, fell_back) = match call(h, &p, iso.environment(), deadline).await {
+    let (m, res, fell_back) = match call(h, &t, &p, iso.environment(), deadline).await {
         Ok(x) => x,
         Err(e) => {
-            quota::settle(h, &qkey, worst, None).await;
+            if reserved.is_some() {
+                quota::settle(h, &qkey, worst, None).await;
+            }
             return Err(e);
         }
     };
     let used = res.prompt_tokens + res.completion_tokens;
-    quota::settle(h, &qkey, worst, Some(used)).await;
+    let left = match reserved {
+        Some(left) => {
+            quota::settle(h, &qkey, worst, Some(used)).await;
+            Remaining {
+                tokens: left.tokens + worst.saturating_sub(used),
+                ..left
+            }
+        }
+        None => quota::remaining(h, &qkey, rules).await?,
+    };
+    finish(iso, &cx, &t, &p, m, res, fell_back, left, now)
+}
+
+/// 429 over the quota, with `retry-after` and the remaining budget.
+async fn quota_refusal<H: Host>(
+    h: &H,
+    t: &Tenant,
+    rules: &TierRules,
+    qkey: &str,
+    now: u64,
+) -> RouteOut {
+    let left = quota::remaining(h, qkey, rules).await?;
+    let mut e = sse::error(&ApiError::budget(format!(
+        "Daily quota of tier `{}` reached ({} requests, {} tokens per day)",
+        t.tier, rules.requests_per_day, rules.tokens_per_day
+    )));
+    let retry = quota::retry_after_s(now).to_string();
+    for (k, v) in quota_headers(left)
+        .iter()
+        .chain([("retry-after", retry)].iter())
+    {
+        if let Ok(v) = http::HeaderValue::from_str(v) {
+            e.headers_mut().insert(*k, v);
+        }
+    }
+    Ok(e)
+}
+
+/// The usage row (deferred), the headers and the answer, whole or streamed.
+#[allow(clippy::too_many_arguments)]
+fn finish<H: Host>(
+    iso: &Rc<Isolate<H>>,
+    cx: &RouteCtx,
+    t: &Tenant,
+    p: &Parsed,
+    m: ClassModel,
+    res: ChatResponse,
+    fell_back: bool,
+    left: Remaining,
+    now: u64,
+) -> RouteOut {
+    let h = iso.host();
     let latency = h.clock().now_ms().saturating_sub(cx.started_ms);
     let price = sf_llm::price_of(m.provider, &res.model);
     let cost = res.prompt_tokens as f64 / 1e6 * price.input_usd_per_1m
@@ -360,13 +452,12 @@ pub async fn completions_route<H: Host>(iso: &Rc<Isolate<H>>, cx: RouteCtx) -> R
             );
         }
     }));
-    let left = Remaining {
-        tokens: left.tokens + worst.saturating_sub(used),
-        ..left
-    };
     let mut headers: Vec<(&str, String)> = quota_headers(left).to_vec();
     headers.push(("x-sf-provider", m.provider.name().to_owned()));
     headers.push(("x-sf-fallback", fell_back.to_string()));
+    if let Some(v) = shadow::header_value(&p.shadow) {
+        headers.push((shadow::HEADER, v));
+    }
     let completion = sse::Completion {
         id: format!("chatcmpl-{}", h.random().uuid_v4().replace('-', "")),
         created: now / 1000,

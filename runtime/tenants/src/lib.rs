@@ -11,6 +11,7 @@ pub mod admin;
 pub mod chat;
 pub mod keys;
 pub mod quota;
+pub mod shadow;
 pub mod sse;
 pub mod store;
 pub mod validate;

@@ -3,8 +3,10 @@
 //!
 //! Every binding is looked up once, when the isolate builds its gateway, and a
 //! missing or broken binding is kept as an error value instead of failing the
-//! build: only the requests that actually touch that binding see a
-//! `PortError`, everything else keeps working (`/healthz` never needs D1).
+//! build. The three no request can do without (`SF_D1`, `SF_KV`, `SF_R2`) are
+//! checked before every request ([`crate::boot`]: a 500 naming them and the
+//! wrangler.toml snippet); the others (queue, counter) are reported by the
+//! port that needs them.
 
 use sf_core::ports::{BackgroundTask, Host};
 use worker::Env;
@@ -68,6 +70,23 @@ impl CfHost {
             ),
             vars: CfVars(env),
         }
+    }
+}
+
+impl CfHost {
+    /// The required bindings (`boot::REQUIRED`) this isolate could not look up.
+    pub fn missing_bindings(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.sql.0.is_err() {
+            out.push(D1_BINDING);
+        }
+        if self.kv.0.is_err() {
+            out.push(KV_BINDING);
+        }
+        if self.blob.0.is_err() {
+            out.push(R2_BINDING);
+        }
+        out
     }
 }
 

@@ -6,6 +6,7 @@
 //! is in [`durable`], its state and RPC in [`counter_state`].
 
 pub mod blob;
+pub mod boot;
 pub mod clock;
 pub mod counter;
 pub mod counter_state;
@@ -153,6 +154,11 @@ fn unhandled(why: &str) -> http::Response<Vec<u8>> {
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let gw = gateway(&env);
+    if let Some(e) = boot::missing_bindings_error(&gw.host().missing_bindings()) {
+        worker::console_error!("fetch: {}", e.message);
+        return to_web(sf_core::http::error_response(&e))
+            .map_err(|e| worker::Error::JsError(js_message(&e)));
+    }
     let res = match to_http(&req).await {
         #[cfg(feature = "selftest")]
         Ok(req) if req.uri().path() == selftest::PATH && selftest::enabled(gw.host()) => {

@@ -22,6 +22,7 @@ use sf_core::ports::{Fetch, FetchError};
 
 pub mod anthropic;
 pub mod bedrock;
+pub mod gateway;
 pub mod openai;
 pub mod sigv4;
 pub mod workersai;
@@ -52,6 +53,8 @@ pub enum OpenAiPath {
     Nova,
     /// `/v1/chat/completions` on a local OpenAI-compatible server; the API key is optional.
     Local,
+    /// `/chat/completions` after an AI Gateway provider route (`.../openai`, `.../groq`).
+    Gateway,
 }
 
 impl OpenAiPath {
@@ -59,7 +62,7 @@ impl OpenAiPath {
         match self {
             OpenAiPath::ChatCompletions | OpenAiPath::Local => "/v1/chat/completions",
             OpenAiPath::Groq => "/openai/v1/chat/completions",
-            OpenAiPath::Nova => "/chat/completions",
+            OpenAiPath::Nova | OpenAiPath::Gateway => "/chat/completions",
         }
     }
 }
@@ -101,6 +104,9 @@ pub struct ProviderTarget {
     /// `{base}/accounts/{account_id}/ai/run/{model}`; `None` means `base_url`
     /// is an AI Gateway `workers-ai` endpoint and the path is `{base}/{model}`.
     pub account_id: Option<String>,
+    /// Set when `base_url` is a Cloudflare AI Gateway route: the gateway's
+    /// headers (`cf-aig-authorization`, `cf-aig-metadata`).
+    pub gateway: Option<gateway::AiGateway>,
 }
 
 impl ProviderTarget {
@@ -118,6 +124,7 @@ impl ProviderTarget {
             path_style: OpenAiPath::default(),
             bedrock: None,
             account_id: None,
+            gateway: None,
         }
     }
 
@@ -294,12 +301,17 @@ pub fn build_request(
     req: &ChatRequest,
     now_ms: u64,
 ) -> Result<http::Request<Vec<u8>>, ApiError> {
-    match target.protocol {
+    let mut r = match target.protocol {
         Protocol::OpenaiChat => openai::build(target, req),
         Protocol::AnthropicMessages => anthropic::build(target, req),
         Protocol::BedrockConverse => bedrock::build(target, req, now_ms),
         Protocol::WorkersAi => workersai::build(target, req),
+    }?;
+    if let Some(g) = &target.gateway {
+        g.apply(&mut r)
+            .map_err(|e| config_err(&target.provider, format_args!("AI Gateway header: {e}")))?;
     }
+    Ok(r)
 }
 
 /// Parses an upstream answer (any status) into text and usage.
