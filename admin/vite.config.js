@@ -21,6 +21,8 @@ export default defineConfig({
     // One small bundle; no source maps shipped in the binary.
     sourcemap: false,
     target: 'es2022',
+    // Quiet: the Svelte compile is most of a 5 s build, which rolldown otherwise reports.
+    rolldownOptions: { checks: { pluginTimings: false } },
   },
   server: {
     // `npm run dev` against a local `sf serve` on :8787.
