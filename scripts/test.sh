@@ -6,6 +6,8 @@
 #   2. tests                 cargo test: unit, property, trybuild (policy compile-fail
 #                            cases), provider transcripts, native-host integration,
 #                            the black-box conformance suite against the native host
+#   2a. generated docs       docs/openapi.json (openapi-spec-validator) and docs/schemas (jsonschema,
+#                            every policy file against its schema), validators from PyPI
 #   2b. OpenAI client        the official `openai` package (PyPI) against `sf serve`'s
 #                            /v1/chat/completions with a tenant key (scripts/e2e-openai-client.sh)
 #   2c. admin UI in Chromium Playwright + Debian's Chromium against a seeded `sf serve`
@@ -38,6 +40,7 @@ layer "admin UI build" bash scripts/admin-ui.sh build
 layer "format" cargo fmt --all -- --check
 layer "clippy" cargo clippy --all-targets --locked -- -D warnings
 layer "cargo test" cargo test --locked
+layer "generated docs (OpenAPI, policy schemas)" bash scripts/validate-docs.sh
 layer "openai Python client through sf serve" bash -c "cargo build --locked -q -p sf-cli && bash scripts/e2e-openai-client.sh target/debug/sf"
 if [ -z "${SF_SKIP_ADMIN_E2E:-}" ]; then
     layer "admin UI in Chromium (Playwright)" bash scripts/admin-ui.sh e2e

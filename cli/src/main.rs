@@ -1,14 +1,26 @@
 //! `sf`: the San Francisco operator CLI.
 
+mod admin;
 mod approvals_cmd;
+mod catalogue;
+mod config;
 mod conformance_cmd;
+mod dev_secrets;
+mod env_cmd;
 mod eval_cmd;
 mod events_cmd;
 mod grant_cmd;
 mod jobs_cmd;
+mod openapi_bodies;
+mod openapi_cmd;
+mod out;
 mod policy_cmd;
+mod policy_schema;
 mod report_cmd;
+mod routing_cmd;
 mod serve_cmd;
+mod tenant_cmd;
+mod wrangler;
 
 use clap::{Parser, Subcommand};
 
@@ -59,6 +71,17 @@ enum Command {
     /// Declared jobs (policy/jobs.yaml): list them, or run one now.
     #[command(subcommand)]
     Jobs(jobs_cmd::JobsCommand),
+    /// OpenAPI 3.1 of every route (policy/endpoints.yaml), bodies and error envelopes included.
+    Openapi(openapi_cmd::OpenapiArgs),
+    /// Environments: validate one (variables, secrets, bindings, crons, routing, .sf.json).
+    #[command(subcommand)]
+    Env(env_cmd::EnvCommand),
+    /// Tenants over the admin API: create, update, list.
+    #[command(subcommand)]
+    Tenant(tenant_cmd::TenantCommand),
+    /// Routing by tier: send a test completion through a tier's route.
+    #[command(subcommand)]
+    Routing(routing_cmd::RoutingCommand),
 }
 
 fn main() {
@@ -73,6 +96,10 @@ fn main() {
         Command::Approvals(c) => approvals_cmd::run(c),
         Command::Report(a) => report_cmd::run(a),
         Command::Jobs(c) => jobs_cmd::run(c),
+        Command::Openapi(a) => openapi_cmd::run(a),
+        Command::Env(c) => env_cmd::run(c),
+        Command::Tenant(c) => tenant_cmd::run(c),
+        Command::Routing(c) => routing_cmd::run(c),
     };
     std::process::exit(code);
 }

@@ -20,6 +20,8 @@ pub enum PolicyCommand {
     Check(CheckArgs),
     /// Print the resolved policy: agents, budgets, profiles, plans, routes (or the generated Rust).
     Explain(ExplainArgs),
+    /// JSON Schemas of the policy files, for editors (from the loader's raw structs).
+    Schema(crate::policy_schema::SchemaArgs),
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +60,7 @@ pub fn run(cmd: PolicyCommand) -> i32 {
     match cmd {
         PolicyCommand::Check(a) => check(a.root),
         PolicyCommand::Explain(a) => explain(a.root, a.format),
+        PolicyCommand::Schema(a) => crate::policy_schema::run(a),
     }
 }
 

@@ -40,7 +40,27 @@ pub fn run(args: ServeArgs) -> i32 {
     if let Some(t) = args.threads {
         cfg.threads = t.max(1);
     }
-    let refusals = warn_missing_settings(cfg.dev_vars_path.as_deref());
+    let base = match sf_server::NativeVars::from_env(cfg.dev_vars_path.as_deref()) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("sf serve: {e}");
+            return 1;
+        }
+    };
+    let rnd = sf_server::NativeRandom;
+    let vars = match crate::dev_secrets::prepare(&base, &cfg.data_dir, &rnd) {
+        Ok(Some(b)) => {
+            announce(&b);
+            b.vars
+        }
+        Ok(None) => base,
+        Err(e) => {
+            eprintln!("sf serve: {e}");
+            return 1;
+        }
+    };
+    let get = |n: &str| sf_core::ports::Vars::var(&vars, n);
+    let refusals = prod_refusals(get);
     if !refusals.is_empty() {
         for r in &refusals {
             eprintln!("{r}");
@@ -51,12 +71,22 @@ pub fn run(args: ServeArgs) -> i32 {
         );
         return 2;
     }
+    for w in missing_settings(get) {
+        eprintln!("{w}");
+    }
     eprintln!(
         "sf: serving San Francisco (policy {}) on http://{} with data in {}",
         sf_core::policy::POLICY_VERSION,
         cfg.addr,
         cfg.data_dir.display()
     );
+    let local = sf_core::ports::Vars::var(&vars, "ENVIRONMENT").as_deref() == Some("local");
+    if local && cfg.addr.port() != 0 {
+        for l in crate::dev_secrets::ready_lines(&format!("http://{}", cfg.addr), &vars, &rnd) {
+            eprintln!("{l}");
+        }
+    }
+    cfg.vars = Some(vars);
     match sf_server::serve(cfg) {
         Ok(()) => 0,
         Err(e) => {
@@ -66,21 +96,28 @@ pub fn run(args: ServeArgs) -> i32 {
     }
 }
 
-/// A newcomer's first request should not be a surprise 500: say up front
-/// which settings are missing and where to put them. Returns the reasons to
-/// refuse to start (see [`prod_refusals`]).
-fn warn_missing_settings(dev_vars: Option<&std::path::Path>) -> Vec<String> {
-    let Ok(vars) = sf_server::NativeVars::from_env(dev_vars) else {
-        return Vec::new();
-    };
-    let get = |n: &str| sf_core::ports::Vars::var(&vars, n);
-    let refusals = prod_refusals(get);
-    if refusals.is_empty() {
-        for w in missing_settings(get) {
-            eprintln!("{w}");
+/// What the out-of-the-box start did, once: generated values are shown
+/// only when generated (they stay in the data directory).
+fn announce(b: &crate::dev_secrets::Bootstrap) {
+    if b.env_defaulted {
+        eprintln!("sf: ENVIRONMENT is not set: serving as `local` (set ENVIRONMENT=dev or prod to turn development secrets off)");
+    }
+    if !b.generated.is_empty() {
+        eprintln!(
+            "sf: generated development secrets into {} (mode 600; shown this once):",
+            b.file.display()
+        );
+        for (n, v) in &b.generated {
+            eprintln!("  {n}={v}");
         }
     }
-    refusals
+    if !b.reused.is_empty() {
+        eprintln!(
+            "sf: using development {} from {}",
+            b.reused.join(", "),
+            b.file.display()
+        );
+    }
 }
 
 /// With `ENVIRONMENT=prod`, one line per secret policy/vars.yaml requires in

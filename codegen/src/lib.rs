@@ -16,6 +16,8 @@ pub mod model;
 pub mod ops;
 pub mod raw;
 pub mod raw_ops;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod skeleton;
 pub mod vars;
 

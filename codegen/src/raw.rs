@@ -1,15 +1,53 @@
 //! Stage 1: the YAML files as written, with a source location on every value
 //! that a later check may need to point at. `deny_unknown_fields` everywhere so
 //! a misspelt key is an error, not a silently ignored setting.
+//! Every struct also derives `schemars::JsonSchema` under the feature
+//! `schema` (`sf policy schema`, docs/schemas): give a new one the same
+//! `#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]` line.
 
 use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 
-pub type S<T> = Spanned<T>;
+/// A value with where it was written: serde-saphyr's `Spanned`, as a local
+/// type so the editor schemas (`sf policy schema`, feature `schema`) can
+/// describe it as the bare value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct S<T> {
+    pub value: T,
+    pub referenced: Location,
+    pub defined: Location,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for S<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Spanned::<T>::deserialize(d)?;
+        Ok(S {
+            value: s.value,
+            referenced: s.referenced,
+            defined: s.defined,
+        })
+    }
+}
+
+#[cfg(feature = "schema")]
+impl<T: schemars::JsonSchema> schemars::JsonSchema for S<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(g)
+    }
+}
 
 mod approvals;
 pub use approvals::*;
@@ -51,12 +89,14 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AgentsFile {
     pub agents: Vec<S<Agent>>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Agent {
     pub id: S<String>,
@@ -78,6 +118,7 @@ pub struct Agent {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct ProvidersFile {
@@ -89,6 +130,7 @@ pub struct ProvidersFile {
 
 /// One `aiGateway` entry: a provider and the gateway's route for it.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AiGatewayRoute {
     pub provider: S<String>,
@@ -96,6 +138,7 @@ pub struct AiGatewayRoute {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Provider {
     pub id: S<String>,
@@ -128,6 +171,7 @@ pub struct Provider {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Model {
     pub id: S<String>,
@@ -138,6 +182,7 @@ pub struct Model {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProfilesFile {
     pub profiles: Entries<S<Profile>>,
@@ -147,6 +192,7 @@ pub struct ProfilesFile {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Profile {
     pub default_provider: S<String>,
@@ -154,6 +200,7 @@ pub struct Profile {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProfileModels {
     pub default: S<String>,
@@ -161,6 +208,7 @@ pub struct ProfileModels {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BudgetsFile {
     pub ceilings: S<Budget>,
@@ -171,6 +219,7 @@ pub struct BudgetsFile {
 
 /// The budgets of one plan's grants for one agent per exposure stage.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Minibob {
     pub plan: S<String>,
@@ -181,6 +230,7 @@ pub struct Minibob {
 /// Signed so that a negative number is reported as "must be positive" with its
 /// place rather than as a YAML type error.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Budget {
     pub max_tokens: S<i64>,
@@ -189,6 +239,7 @@ pub struct Budget {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentsFile {
     pub environments: Vec<S<String>>,
@@ -196,12 +247,14 @@ pub struct EnvironmentsFile {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EndpointsFile {
     pub routes: Vec<S<Route>>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Route {
     pub id: S<String>,
@@ -215,6 +268,7 @@ pub struct Route {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LexiconFile {
     pub version: S<i64>,
@@ -225,6 +279,7 @@ pub struct LexiconFile {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LexScope {
     pub id: S<String>,
@@ -234,6 +289,7 @@ pub struct LexScope {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LexConcept {
     pub id: S<String>,
@@ -246,6 +302,7 @@ pub struct LexConcept {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LexIntent {
     pub id: S<String>,
@@ -256,6 +313,7 @@ pub struct LexIntent {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LexClarification {
     pub concept_id: S<String>,
@@ -269,12 +327,14 @@ pub type CredentialSet = S<Vec<S<String>>>;
 
 /// policy/vars.yaml: every variable and secret the gateway reads.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VarsFile {
     pub vars: Vec<S<Var>>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Var {
     pub name: S<String>,
@@ -288,4 +348,15 @@ pub struct Var {
     pub default: Option<S<String>>,
     #[serde(default)]
     pub example: Option<S<String>>,
+}
+
+#[cfg(feature = "schema")]
+impl<V: schemars::JsonSchema> schemars::JsonSchema for Entries<V> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Entries_{}", V::schema_name()).into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let v = g.subschema_for::<V>();
+        schemars::json_schema!({ "type": "object", "additionalProperties": v })
+    }
 }

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use crate::raw::{Entries, S};
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct JobsFile {
     pub jobs: Vec<S<Job>>,
@@ -14,6 +15,7 @@ pub struct JobsFile {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Job {
     pub id: S<String>,
@@ -24,6 +26,7 @@ pub struct Job {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scheduled {
     pub cron: S<String>,
@@ -31,6 +34,7 @@ pub struct Scheduled {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QueuesFile {
     pub queues: Vec<S<Queue>>,
@@ -38,6 +42,7 @@ pub struct QueuesFile {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Queue {
     pub id: S<String>,
@@ -48,6 +53,7 @@ pub struct Queue {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Kind {
     pub id: S<String>,
@@ -60,12 +66,14 @@ pub struct Kind {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PromptsFile {
     pub prompts: Vec<S<Prompt>>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Prompt {
     pub agent: S<String>,

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use super::{Entries, S};
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ApprovalsFile {
     pub model: S<ApprovalModel>,
@@ -15,6 +16,7 @@ pub struct ApprovalsFile {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ApprovalModel {
     pub provider: S<String>,
@@ -23,6 +25,7 @@ pub struct ApprovalModel {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalOperation {
     pub id: S<String>,
@@ -31,6 +34,7 @@ pub struct ApprovalOperation {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ApprovalCaller {
     pub id: S<String>,
@@ -46,6 +50,7 @@ pub struct ApprovalCaller {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ApprovalLimits {
     pub max_duration_minutes: S<i64>,

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use super::{Entries, S};
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LearningFile {
     pub continued_within_minutes: S<i64>,
@@ -16,6 +17,7 @@ pub struct LearningFile {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LearningBar {
     #[serde(default)]

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use super::S;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TenancyFile {
     pub classes: S<TenancyClasses>,
@@ -15,6 +16,7 @@ pub struct TenancyFile {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TenancyClasses {
     pub high: S<TenancyModel>,
@@ -22,6 +24,7 @@ pub struct TenancyClasses {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TenancyModel {
     pub provider: S<String>,
@@ -29,6 +32,7 @@ pub struct TenancyModel {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TenancyTier {
     pub id: S<String>,
@@ -42,6 +46,7 @@ pub struct TenancyTier {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TierModes {
     #[serde(default)]
