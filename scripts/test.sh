@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, in layers, on a fresh machine (installs what it needs
 # into the git-ignored .tools/ and node_modules/, skipping what is present):
+#   0. admin UI build        npm ci + vite build of admin/ (embedded by sf-server's build.rs)
 #   1. format and lints      cargo fmt --check, cargo clippy -D warnings
 #   2. tests                 cargo test: unit, property, trybuild (policy compile-fail
 #                            cases), provider transcripts, native-host integration,
@@ -9,6 +10,8 @@
 #                            every policy file against its schema), validators from PyPI
 #   2b. OpenAI client        the official `openai` package (PyPI) against `sf serve`'s
 #                            /v1/chat/completions with a tenant key (scripts/e2e-openai-client.sh)
+#   2c. admin UI in Chromium Playwright + Debian's Chromium against a seeded `sf serve`
+#                            (scripts/admin-ui.sh e2e; SF_SKIP_ADMIN_E2E=1 skips it)
 #   3. real model            SmolLM2 (PyPI) as the `local` provider through `sf serve`
 #   4. Cloudflare Worker     wasm build, conformance under `wrangler dev`, deploy --dry-run
 # SF_SKIP_WORKER=1 / SF_SKIP_LLM=1 skip layers 4 / 3 for a quick local run.
@@ -33,11 +36,15 @@ layer() { # layer NAME CMD...
     fi
 }
 
+layer "admin UI build" bash scripts/admin-ui.sh build
 layer "format" cargo fmt --all -- --check
 layer "clippy" cargo clippy --all-targets --locked -- -D warnings
 layer "cargo test" cargo test --locked
 layer "generated docs (OpenAPI, policy schemas)" bash scripts/validate-docs.sh
 layer "openai Python client through sf serve" bash -c "cargo build --locked -q -p sf-cli && bash scripts/e2e-openai-client.sh target/debug/sf"
+if [ -z "${SF_SKIP_ADMIN_E2E:-}" ]; then
+    layer "admin UI in Chromium (Playwright)" bash scripts/admin-ui.sh e2e
+fi
 if [ -z "${SF_SKIP_LLM:-}" ]; then
     layer "real model (SmolLM2) through sf serve" bash -c "cargo build --locked -q -p sf-cli && bash scripts/e2e-local-llm.sh target/debug/sf"
 fi

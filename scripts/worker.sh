@@ -71,12 +71,15 @@ bundle() { # [$1 = selftest: compile in the port self-test (cargo feature `selft
 # A copy of wrangler.toml without [build], next to the bundle, so `wrangler dev` starts from
 # the prebuilt files (about 3 s instead of 18 s). Paths are relative to the config file.
 write_dev_config() {
+    # [assets] needs the directory; without a UI build it is empty (no /admin/ page).
+    mkdir -p "$ROOT/admin/dist"
     awk '
         /^\[build\]/ { skip = 1; next }
         /^\[/ { skip = 0 }
         skip { next }
         /^main = / { print "main = \"index.js\""; next }
         /^migrations_dir = / { print "migrations_dir = \"../migrations\""; next }
+        /^directory = "admin\/dist"/ { print "directory = \"../admin/dist\""; next }
         { print }
     ' "$ROOT/wrangler.toml" >"$DEV_CONFIG"
     grep -q '^main = "index.js"' "$DEV_CONFIG" || die "could not rewrite main in $DEV_CONFIG"
@@ -150,6 +153,7 @@ dev() {
 }
 
 deploy_dry_run() { # [$1 = config; default: the real wrangler.toml, whose [build] step rebuilds]
+    mkdir -p "$ROOT/admin/dist"
     rm -rf "$ROOT/dist"
     wrangler deploy --dry-run --outdir "$ROOT/dist" --config "${1:-$ROOT/wrangler.toml}" "${ENV_ARGS[@]}"
 }
@@ -247,6 +251,18 @@ EOF
     # dead letter of a rejected event. SF_CONFORMANCE_CMD may run more after the suite
     # (test.sh adds the copilot golden set with `sf eval`).
     run_suite "conformance suite against the Worker" worker "$log" "$base" "${SF_CONFORMANCE_CMD:-}"
+    # The admin UI as static assets ([assets] in wrangler.toml), when it is built.
+    if [[ -f "$ROOT/admin/dist/admin/index.html" ]]; then
+        local js
+        js=$(grep -o '/admin/assets/[^"]*\.js' "$ROOT/admin/dist/admin/index.html" | head -n1)
+        if curl -sf "$base/admin/" | grep -q '<div id="app">' && [[ -n "$js" ]] \
+            && [[ "$(curl -s -o /dev/null -w '%{http_code}' "$base$js")" == 200 ]] \
+            && [[ "$(curl -s -o /dev/null -w '%{http_code}' "$base/admin/v1/policy")" == 401 ]]; then
+            pass "admin UI served as static assets (/admin/, $js; /admin/v1/ still reaches the Worker)"
+        else
+            fail "admin UI" "GET /admin/ or $js did not answer the build, or /admin/v1/policy did not reach the Worker"
+        fi
+    fi
     stop_wrangler
 
     # ---- degraded: no KV, D1 or Durable Object; R2 and the queues only ----

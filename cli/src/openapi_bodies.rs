@@ -510,6 +510,25 @@ pub fn doc(route: Route) -> Doc {
         )
         .err(404, "no such experiment")
         .err(409, "the experiment is not running"),
+        R::AdminSession => Doc::new(
+            "The admin UI's session: POST `{token}` logs in (sets the HttpOnly `sf_admin` and the `sf_admin_csrf` cookies), GET says who is logged in, DELETE logs out",
+            Some(obj(&["token"], json!({"token": s()}))),
+            ok(json!({"type": "object", "properties": {
+                "expiresAtMs": {"type": ["integer", "null"]}, "csrf": s(),
+                "via": {"type": "string", "enum": ["session", "bearer"]}, "ok": boolean(),
+            }})),
+        )
+        .err(400, "no `token` in the login body")
+        .err(401, "GET without a valid session or bearer")
+        .err(403, "a wrong admin token"),
+        R::AdminPolicy => Doc::new(
+            "The compiled policy (`sf policy explain --format json`) plus the learning criteria and weights",
+            None,
+            ok(obj(&["policyVersion", "agents", "routes", "learning"], json!({
+                "policyVersion": s(), "agents": arr(any()), "profiles": any(), "plans": any(),
+                "routes": arr(any()), "variables": any(), "tenancy": any(), "learning": any(),
+            }))),
+        ),
         #[allow(unreachable_patterns)] // routes added to the policy after this table
         _ => Doc::undocumented(),
     }

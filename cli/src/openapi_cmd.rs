@@ -34,7 +34,10 @@ fn scheme(auth: Auth) -> Option<(&'static str, Value)> {
                    "description": "b64url(HMAC-SHA256(AI_GRANT_HMAC_SECRET, \"outcome.v1.\" + body)) (CONTRACT 0.4)"}),
         )),
         Auth::Bearer => Some(("parisBearer", bearer("PARIS_DEV_JWT (CONTRACT 2.0)"))),
-        Auth::Admin => Some(("admin", bearer("SF_ADMIN_TOKEN"))),
+        Auth::Admin => Some((
+            "admin",
+            bearer("SF_ADMIN_TOKEN; or the admin UI's session cookie `sf_admin` (POST /admin/v1/session), with `x-sf-csrf` on state-changing calls"),
+        )),
         Auth::Caller => Some((
             "approvalsCaller",
             bearer("an approvals caller's token (policy/approvals.yaml tokenVar)"),

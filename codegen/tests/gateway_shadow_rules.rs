@@ -74,7 +74,7 @@ fn ratelimit_unknown_route() {
         (d.file.as_str(), d.line, d.col, d.message.as_str()),
         (
             "policy/endpoints.yaml",
-            60,
+            63,
             35,
             "unknown route `tenant_models`"
         ),

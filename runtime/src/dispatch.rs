@@ -73,7 +73,10 @@ impl<H: Host> Gateway<H> {
             // Tenant keys: the handler looks the key up (runtime/tenants).
             Auth::None | Auth::Grant | Auth::ParisSignature | Auth::Caller | Auth::Tenant => {}
             Auth::Bearer => self.check_bearer(&req, Var::ParisDevJwt.name())?,
-            Auth::Admin => self.check_bearer(&req, ADMIN_TOKEN_VAR)?,
+            // The bearer token or the admin UI's session cookie (+ CSRF header).
+            Auth::Admin => {
+                crate::admin_session::check_admin(self.host(), &req)?;
+            }
         }
 
         let cx = RouteCtx {
@@ -84,8 +87,8 @@ impl<H: Host> Gateway<H> {
         policy::dispatch_route(&crate::routes::Handlers(self), route, cx).await
     }
 
-    /// CONTRACT.md section 2.0 (`var` = `PARIS_DEV_JWT`; the admin routes use
-    /// [`ADMIN_TOKEN_VAR`]), with a constant-time token comparison.
+    /// CONTRACT.md section 2.0 (`var` = `PARIS_DEV_JWT`; the admin routes go
+    /// through `admin_session::check_admin`), with a constant-time token comparison.
     fn check_bearer(&self, req: &http::Request<Vec<u8>>, var: &str) -> Result<(), ApiError> {
         let expected = self
             .host()

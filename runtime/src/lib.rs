@@ -7,6 +7,8 @@
 //! Features (`sf-llm`, `sf-copilot`, `sf-records`) depend on `sf-core` only;
 //! only this crate knows them all.
 
+pub mod admin_policy;
+pub mod admin_session;
 pub mod agents;
 pub mod consumer;
 pub mod dispatch;

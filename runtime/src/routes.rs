@@ -211,4 +211,10 @@ impl<H: Host> RouteHandlers for Handlers<'_, H> {
     async fn tenants_models(&self, cx: RouteCtx) -> Out {
         sf_tenants::chat::models_route(self.0.host(), cx).await
     }
+    async fn admin_session(&self, cx: RouteCtx) -> Out {
+        crate::admin_session::route(self.0.host(), cx).await
+    }
+    async fn admin_policy(&self, _cx: RouteCtx) -> Out {
+        crate::admin_policy::route()
+    }
 }

@@ -148,6 +148,7 @@ pub fn emit(p: &Policy) -> TokenStream {
     let version = &p.version;
     let dict_hash = &p.lexicon.hash;
     let dict_json = &p.lexicon.json;
+    let explain = p.explain_json().to_string();
     let environments = environments::emit(p);
     let providers = providers::emit(p);
     let profiles = profiles::emit(p);
@@ -169,6 +170,10 @@ pub fn emit(p: &Policy) -> TokenStream {
         pub const DICTIONARY_HASH: &str = #dict_hash;
         /// The lexicon's compact JSON, exactly what [`DICTIONARY_HASH`] is computed over.
         pub const LEXICON_JSON: &str = #dict_json;
+        /// What `sf policy explain --format json` prints for this policy (agents,
+        /// budgets, profiles, plans, routes, variables, tenancy), compact; the
+        /// admin UI's policy page reads it from `GET /admin/v1/policy`.
+        pub const EXPLAIN_JSON: &str = #explain;
 
         #environments
         #providers

@@ -8,6 +8,8 @@
 //!   Counter and the durable queue (`<data-dir>/sf.sqlite3`), files for Blob
 //!   (`<data-dir>/blob/`), reqwest for Fetch.
 //! - [`QueueStore`]: dead-letter listing and replay for tools.
+//! - [`admin_ui`]: the admin UI's static files under `/admin/`, embedded at
+//!   build time from `admin/dist` (a page saying how to build it otherwise).
 //! - [`ephemeral`]: a throwaway gateway (temporary data dir, ephemeral loopback
 //!   port) and a mock OpenAI-compatible upstream: `sf eval`'s in-process
 //!   gateway, integration tests, benchmarks.
@@ -17,6 +19,7 @@
 //! into `$OUT_DIR/migrations.rs`) and applied at boot, recorded in wrangler's
 //! `d1_migrations` table.
 
+pub mod admin_ui;
 pub mod blob;
 mod body;
 pub mod clock;

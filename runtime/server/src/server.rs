@@ -574,7 +574,11 @@ async fn handle_request(
     let method = req.method().clone();
     // The path only: query strings can carry tokens and are never logged.
     let path = req.uri().path().to_owned();
-    let res = read_and_dispatch(gateway, spec, req).await;
+    let res = if crate::admin_ui::is_ui_path(&path) {
+        crate::admin_ui::serve(&method, &path)
+    } else {
+        read_and_dispatch(gateway, spec, req).await
+    };
     if spec.log_requests {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         eprintln!("{}", log_line(&method, &path, res.status().as_u16(), ms));
