@@ -185,7 +185,7 @@ test('label three review items from the keyboard', async ({ page }) => {
   await page.getByLabel('Note (optional)').fill('a model answer');
   await page.getByRole('button', { name: 'Golden (3)' }).click();
   await expect(page.getByText('3 labelled this session')).toBeVisible();
-  const all = await admin('GET', '/admin/v1/review?status=&limit=100');
+  const all = await admin('GET', '/admin/v1/review?status=all&limit=50');
   const byId = Object.fromEntries(all.body.items.map((i) => [i.requestId, i]));
   expect([byId[ids[0]]?.label, byId[ids[1]]?.label, byId[ids[2]]?.label]).toEqual(['good', 'bad', 'golden']);
   expect(byId[ids[2]].note).toBe('a model answer');
@@ -201,6 +201,7 @@ test('activate a prompt version', async ({ page }) => {
   const version = made.body.version;
   await login(page);
   await open(page, 'Prompts');
+  await page.getByLabel('Agent').selectOption(agent);
   await page.getByRole('button', { name: `Activate ${version}` }).click();
   await expect(page.getByRole('status').filter({ hasText: `Version ${version} is now active` })).toBeVisible();
   await shot(page, 'prompts');
