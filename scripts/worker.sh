@@ -107,7 +107,7 @@ gz_bytes() { gzip -9 -c "$1" | wc -c; }
 
 # The bundle's gzip budget. DESIGN.md sets 400 KiB; localization, personalization, approvals,
 # tenants, the learning loop (review queue, example banks, prompt versions, experiments) and
-# the AI Gateway path took the bundle from 320 to about 530 KiB (README, Figures), so the check
+# the AI Gateway path took the bundle from 320 to about 540 KiB (README, Figures), so the check
 # holds the line at 560 KiB until size work (issue 17) brings it back under 400. (Cloudflare's
 # own limit is 3 MiB compressed on the free plan.)
 BUDGET_KIB=560
