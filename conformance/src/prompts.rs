@@ -32,6 +32,18 @@ fn want(got: &(u16, Value), status: u16, what: &str) -> CaseResult {
     })
 }
 
+/// What the mock model answers every `sdr.copilot` execution.
+const VISITOR_REPLY: &str = r#"{"message":"It is free to start.","next":"continue"}"#;
+
+/// Every chat completion on the mock answers `content` from now on.
+fn answer_with(mock: &MockUpstream, content: &str) {
+    mock.reset(Script {
+        content: content.into(),
+        status: 200,
+        delay_ms: 0,
+    });
+}
+
 fn nonce() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -270,11 +282,7 @@ fn experiment_loop(base: &str, secret: &str, mock: &MockUpstream) -> CaseResult 
     )?;
 
     // Sessions split between the arms; only arm B's visitors click.
-    mock.reset(Script {
-        content: r#"{"message":"It is free to start.","next":"continue"}"#.into(),
-        status: 200,
-        delay_ms: 0,
-    });
+    answer_with(mock, VISITOR_REPLY);
     let mut on_b = 0;
     for i in 0..SESSIONS {
         let session = format!("conf-exp-{run}-{i}");
@@ -367,23 +375,17 @@ fn experiment_loop(base: &str, secret: &str, mock: &MockUpstream) -> CaseResult 
 
 fn analyze(base: &str, secret: &str, mock: &MockUpstream) -> CaseResult {
     let run = nonce();
-    mock.reset(Script {
-        content: r#"{"message":"It is free to start.","next":"continue"}"#.into(),
-        status: 200,
-        delay_ms: 0,
-    });
+    answer_with(mock, VISITOR_REPLY);
     for i in 0..5 {
         let session = format!("conf-an-{run}-{i}");
         let (request_id, _) = execute(base, secret, &session, &format!("j-an-{run}-{i}"))?;
         outcome(base, secret, &request_id, &session, "ux_undo")?;
     }
     let candidate = "IMPROVED-CANDIDATE: answer in one sentence. {{examples}} Reply as JSON {\"message\": string, \"next\": \"continue\"}.";
-    mock.reset(Script {
-        content: json!({"prompt": candidate, "rationale": "visitors undid long answers"})
-            .to_string(),
-        status: 200,
-        delay_ms: 0,
-    });
+    answer_with(
+        mock,
+        &json!({"prompt": candidate, "rationale": "visitors undid long answers"}).to_string(),
+    );
     // Events are filed off the request path: run the job until it sees the
     // five failures (below the policy's minimum a run only reports a skip).
     let deadline = Instant::now() + Duration::from_secs(60);

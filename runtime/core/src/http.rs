@@ -88,6 +88,16 @@ pub fn encode_uri_component(s: &str) -> String {
     out
 }
 
+/// The raw (not percent-decoded) value of query parameter `name`, the
+/// first if repeated.
+pub fn query_param<'a>(cx: &'a RouteCtx, name: &str) -> Option<&'a str> {
+    cx.req
+        .uri()
+        .query()?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+}
+
 /// Percent-decodes a path capture; a malformed escape is `None` (callers
 /// answer "not found"; the original threw and answered 500).
 pub fn decode_param(raw: &str) -> Option<String> {

@@ -104,6 +104,15 @@ impl SqlRow {
             _ => None,
         }
     }
+    /// A `COUNT(*)` / `SUM(...)` column as a count: D1 may answer a whole
+    /// number as a real; negative, null or absent is 0.
+    pub fn count(&self, name: &str) -> u64 {
+        match self.get(name) {
+            Some(SqlValue::Integer(i)) => u64::try_from(*i).unwrap_or(0),
+            Some(SqlValue::Real(r)) if *r >= 0.0 => *r as u64,
+            _ => 0,
+        }
+    }
 }
 
 /// One statement with positional `?` parameters.

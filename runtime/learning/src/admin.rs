@@ -11,22 +11,15 @@
 use serde_json::{json, Value};
 
 use sf_core::error::{ApiError, ErrorCode, Issue};
-use sf_core::http::{decode_param, json_response, parse_json_body, RouteCtx, RouteOut};
+use sf_core::http::{
+    decode_param, json_response, parse_json_body, query_param, RouteCtx, RouteOut,
+};
 use sf_core::ports::Host;
 
 use crate::experiments::{self, ArmCounts, Experiment};
 use crate::{choice, prompted_agent, prompts};
 
 const LIST_LIMIT: usize = 200;
-
-fn query_param(cx: &RouteCtx, name: &str) -> Option<String> {
-    cx.req
-        .uri()
-        .query()?
-        .split('&')
-        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-        .and_then(decode_param)
-}
 
 /// The decoded `/`-separated path parameters.
 fn params(cx: &RouteCtx) -> Vec<String> {
@@ -126,7 +119,7 @@ pub async fn experiments_list_route<H: Host, C: ArmCounts>(
     counts: &C,
     cx: RouteCtx,
 ) -> RouteOut {
-    let agent = match query_param(&cx, "agentId") {
+    let agent = match query_param(&cx, "agentId").and_then(decode_param) {
         Some(a) if !a.is_empty() => Some(prompted_agent(&a)?),
         _ => None,
     };

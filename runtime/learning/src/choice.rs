@@ -28,19 +28,22 @@ pub fn bank_key(agent: Agent) -> String {
     format!("learning:bank:{}", agent.name())
 }
 
-async fn text_of<H: Host>(h: &H, agent: Agent, version: &str) -> Result<Value, ApiError> {
-    Ok(match prompts::find(h, agent, version).await? {
-        Some(v) if !v.is_baseline() => Value::String(v.text),
+/// The stored text of `version` (null for the baseline, which executions
+/// take from the policy).
+fn text_of(versions: &[prompts::Version], version: &str) -> Value {
+    match versions.iter().find(|v| v.version == version) {
+        Some(v) if !v.is_baseline() => Value::String(v.text.clone()),
         _ => Value::Null,
-    })
+    }
 }
 
 /// Rewrites the choice document of `agent` from the database.
 pub async fn refresh<H: Host>(h: &H, agent: Agent) -> Result<Value, ApiError> {
-    let active = prompts::active(h, agent).await?;
+    let versions = prompts::list(h, agent).await?;
+    let active = versions.iter().find(|v| v.status == "active");
     let running = experiments::running(h, agent).await?;
     let key = doc_key(agent);
-    let stored_active = active.as_ref().filter(|v| !v.is_baseline());
+    let stored_active = active.filter(|v| !v.is_baseline());
     if stored_active.is_none() && running.is_none() {
         h.kv()
             .delete(&key)
@@ -52,7 +55,7 @@ pub async fn refresh<H: Host>(h: &H, agent: Agent) -> Result<Value, ApiError> {
         Some(e) => {
             let mut arms = Vec::with_capacity(e.arms.len());
             for v in &e.arms {
-                arms.push(json!({"version": v, "text": text_of(h, agent, v).await?}));
+                arms.push(json!({"version": v, "text": text_of(&versions, v)}));
             }
             json!({"id": e.id, "arms": arms})
         }

@@ -284,6 +284,7 @@ pub async fn create<H: Host>(h: &H, body: &Value) -> Result<Experiment, ApiError
             ),
         ));
     }
+    let versions = prompts::list(h, agent).await?;
     for (i, a) in arms.iter().enumerate() {
         if arms[..i].contains(a) {
             return Err(bad(
@@ -291,7 +292,7 @@ pub async fn create<H: Host>(h: &H, body: &Value) -> Result<Experiment, ApiError
                 &format!("Version `{a}` is listed twice"),
             ));
         }
-        if prompts::find(h, agent, a).await?.is_none() {
+        if !versions.iter().any(|v| &v.version == a) {
             return Err(bad(
                 &format!("arms.{i}"),
                 &format!(

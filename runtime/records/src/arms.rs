@@ -3,7 +3,7 @@
 //! with its `experimentId`), the interactions and those that succeeded.
 
 use sf_core::error::{ApiError, ErrorCode};
-use sf_core::ports::{Host, Sql, SqlStatement, SqlValue};
+use sf_core::ports::{Host, Sql, SqlStatement};
 
 /// `(version, interactions, successes)` of experiment `experiment_id`, where
 /// `success_sql` is a condition over a `copilot_events_v1` row (e.g.
@@ -40,13 +40,8 @@ pub async fn counts<H: Host>(
                 "The database could not count the experiment's arms; retry shortly",
             )
         })?;
-    let n = |v: Option<&SqlValue>| match v {
-        Some(SqlValue::Integer(i)) => u64::try_from(*i).unwrap_or(0),
-        Some(SqlValue::Real(r)) if *r >= 0.0 => *r as u64,
-        _ => 0,
-    };
     Ok(rows
         .iter()
-        .filter_map(|r| Some((r.text("version")?.to_owned(), n(r.get("n")), n(r.get("s")))))
+        .filter_map(|r| Some((r.text("version")?.to_owned(), r.count("n"), r.count("s"))))
         .collect())
 }

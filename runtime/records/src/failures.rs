@@ -91,11 +91,7 @@ pub async fn clusters<H: Host>(
             ))
             .await
             .map_err(db)?;
-        let count = match n.first().and_then(|r| r.get("n")) {
-            Some(SqlValue::Integer(i)) => u64::try_from(*i).unwrap_or(0),
-            Some(SqlValue::Real(r)) => *r as u64,
-            _ => 0,
-        };
+        let count = n.first().map_or(0, |r| r.count("n"));
         if count == 0 {
             continue;
         }

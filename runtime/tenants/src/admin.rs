@@ -5,7 +5,9 @@
 use serde_json::{json, Value};
 
 use sf_core::error::{ApiError, ErrorCode};
-use sf_core::http::{decode_param, json_response, parse_json_body, RouteCtx, RouteOut};
+use sf_core::http::{
+    decode_param, json_response, parse_json_body, query_param, RouteCtx, RouteOut,
+};
 use sf_core::ports::{Clock, Host};
 
 use crate::keys;
@@ -17,14 +19,6 @@ const DAY_MS: i64 = 86_400_000;
 
 fn now<H: Host>(h: &H) -> i64 {
     i64::try_from(h.clock().now_ms()).unwrap_or(i64::MAX)
-}
-
-fn query_param<'a>(cx: &'a RouteCtx, name: &str) -> Option<&'a str> {
-    cx.req
-        .uri()
-        .query()?
-        .split('&')
-        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
 }
 
 fn body_or_empty(cx: &RouteCtx) -> Result<Value, ApiError> {
